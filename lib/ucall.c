@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ucall, both sides: the guest's calls, and the host's loop that runs a
+ * vCPU and dispatches what the guest asked for.
+ */
+#include "kvm_util.h"
+
+void ucall(u64 cmd, int nargs, ...)
+{
+	struct ucall uc = { .cmd = cmd };
+	va_list ap;
+
+	va_start(ap, nargs);
+	for (int i = 0; i < nargs && i < UCALL_MAX_ARGS; i++)
+		uc.args[i] = va_arg(ap, u64);
+	va_end(ap);
+	ucall_arch_do(&uc);
+}
+
+void guest_printf(const char *fmt, ...)
+{
+	struct ucall uc = { .cmd = UCALL_PRINTF };
+	va_list ap;
+
+	va_start(ap, fmt);
+	guest_vsnprintf(uc.buffer, sizeof(uc.buffer), fmt, ap);
+	va_end(ap);
+	ucall_arch_do(&uc);
+}
+
+void ucall_assert(const char *file, int line, const char *expr,
+		  const char *fmt, ...)
+{
+	struct ucall uc = { .cmd = UCALL_ABORT };
+	int len;
+	va_list ap;
+
+	len = guest_snprintf(uc.buffer, sizeof(uc.buffer), "%s:%d: %s: ",
+			     file, line, expr);
+	va_start(ap, fmt);
+	if (len < (int)sizeof(uc.buffer))
+		guest_vsnprintf(uc.buffer + len, sizeof(uc.buffer) - len, fmt, ap);
+	va_end(ap);
+	for (;;)
+		ucall_arch_do(&uc);	/* the host never resumes an abort */
+}
+
+void report_guest_assert(struct ucall *uc)
+{
+	fflush(stdout);
+	fprintf(stderr, "==== Guest Assertion Failure ====\n  %.*s\n",
+		(int)sizeof(uc->buffer), uc->buffer);
+	exit(KSFT_FAIL);
+}
+
+u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
+{
+	vcpu_run(vcpu);
+	return get_ucall(vcpu, uc);
+}
+
+void vcpu_run_to_done(struct kvm_vcpu *vcpu, ucall_handler_t on_sync,
+		      void *data)
+{
+	struct ucall uc;
+
+	for (;;) {
+		switch (vcpu_run_ucall(vcpu, &uc)) {
+		case UCALL_DONE:
+			return;
+		case UCALL_PRINTF:
+			printf("%.*s", (int)sizeof(uc.buffer), uc.buffer);
+			fflush(stdout);
+			break;
+		case UCALL_SYNC:
+			TEST_ASSERT(on_sync, "unexpected GUEST_SYNC(0x%llx)",
+				    (unsigned long long)uc.args[0]);
+			on_sync(vcpu, &uc, data);
+			break;
+		case UCALL_ABORT:
+			report_guest_assert(&uc);
+		default:
+			vcpu_dump(stderr, vcpu);
+			TEST_FAIL("vCPU %u: unexpected exit %s (%u) outside a ucall",
+				  vcpu->id,
+				  exit_reason_str(vcpu->run->exit_reason),
+				  vcpu->run->exit_reason);
+		}
+	}
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The library's promises to every test: a guest runs, syncs with
+ * arguments, prints, sees host writes to shared globals; and failures in
+ * the guest (an assert, an unexpected exception, returning from guest
+ * code) fail the test with the guest's own file, line and message.
+ */
+#include <sys/wait.h>
+
+#include "kvm_util.h"
+
+static u64 shared_value;
+
+static void guest_main(u64 arg0, u64 arg1)
+{
+	GUEST_SYNC_ARGS(arg0, arg1, arg0 + arg1);
+	/* The host changed shared_value in our copy of the globals. */
+	GUEST_ASSERT_EQ(shared_value, 0xfeedULL);
+	GUEST_PRINTF("guest says %d %s 0x%llx\n", -42, "hi", shared_value);
+	shared_value = 0xbeef;
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
+static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
+{
+	int *stage = data;
+
+	switch ((*stage)++) {
+	case 0:
+		TEST_ASSERT_EQ(uc->args[0], 3);
+		TEST_ASSERT_EQ(uc->args[1], 4);
+		TEST_ASSERT_EQ(uc->args[2], 7);
+		shared_value = 0xfeed;
+		sync_global_to_guest(vcpu->vm, shared_value);
+		break;
+	case 1:
+		TEST_ASSERT_EQ(uc->args[0], 2);
+		sync_global_from_guest(vcpu->vm, shared_value);
+		TEST_ASSERT_EQ(shared_value, 0xbeef);
+		break;
+	default:
+		TEST_FAIL("unexpected sync %d", *stage);
+	}
+}
+
+static bool case_run_sync_print(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_main);
+	int stage = 0;
+
+	vcpu_args_set(vcpu, 2, 3ULL, 4ULL);
+	vcpu_run_to_done(vcpu, on_sync, &stage);
+	kvm_vm_free(vm);
+	return stage == 2;
+}
+
+enum { GUEST_ASSERT_LINE = __LINE__ + 3 };
+static void guest_asserts(void)
+{
+	GUEST_ASSERT_MSG(1 + 1 == 3, "arithmetic is %s", "broken");
+	GUEST_DONE();
+}
+
+static void guest_faults(void)
+{
+	__asm__ volatile("ud2");
+	GUEST_DONE();
+}
+
+static void guest_returns(void)
+{
+}
+
+static void run_guest(void *guest_code)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+
+	vcpu_run_to_done(vcpu, NULL, NULL);
+	kvm_vm_free(vm);
+}
+
+/* Run @guest_code in a child; it must fail and print @expect. */
+static bool guest_failure_reported(void *guest_code, const char *expect)
+{
+	struct child_result res;
+
+	run_in_child(run_guest, guest_code, &res);
+	if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != KSFT_FAIL ||
+	    !strstr(res.output, expect)) {
+		tap_info("child status 0x%x, expected '%s' in output:\n%s",
+			 res.status, expect, res.output);
+		return false;
+	}
+	return true;
+}
+
+int main(void)
+{
+	char expect[128];
+
+	kvm_dev_fd();
+	tap_plan(4);
+	tap_result(case_run_sync_print(), "run, sync with arguments, print, shared globals");
+
+	snprintf(expect, sizeof(expect),
+		 "guest_smoke.c:%d: 1 + 1 == 3: arithmetic is broken",
+		 GUEST_ASSERT_LINE);
+	tap_result(guest_failure_reported(guest_asserts, expect),
+		   "guest assert fails the test with file, line and message");
+	tap_result(guest_failure_reported(guest_faults, "vector 6 #UD at RIP"),
+		   "unexpected guest exception is reported");
+	tap_result(guest_failure_reported(guest_returns, "guest code returned"),
+		   "guest code that returns is reported");
+	tap_exit();
+}
