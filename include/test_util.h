@@ -118,6 +118,14 @@ struct child_result {
 };
 void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res);
 
+/*
+ * Run one TAP case, fn(arg), in a child: an assert ends that case only (it
+ * reports "not ok"), the child's output appears as "# " lines as it runs,
+ * and a test_skip() in the child reports the case as SKIP with its reason.
+ */
+void __printf(3, 4)
+tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...);
+
 /* Monotonic time in nanoseconds. */
 u64 now_ns(void);
 

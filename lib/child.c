@@ -3,6 +3,7 @@
  * Run a function in a child and capture its output, so a test can check
  * that a failure (a guest assert, a bad argument) is reported as it should.
  */
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,10 +30,99 @@ void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res)
 		_exit(KSFT_PASS);
 	}
 	close(pipefd[1]);
-	while ((n = read(pipefd[0], res->output + len,
-			 sizeof(res->output) - 1 - len)) > 0)
-		len += n;
+	for (;;) {
+		char discard[512];
+
+		/*
+		 * Once the buffer is full keep draining: a child blocked on
+		 * a full pipe would never exit and waitpid() would hang.
+		 */
+		if (len < sizeof(res->output) - 1)
+			n = read(pipefd[0], res->output + len,
+				 sizeof(res->output) - 1 - len);
+		else
+			n = read(pipefd[0], discard, sizeof(discard));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len < sizeof(res->output) - 1)
+			len += n;
+	}
 	res->output[len] = '\0';
 	close(pipefd[0]);
 	TEST_ASSERT(waitpid(pid, &res->status, 0) == pid, "waitpid");
+}
+
+/*
+ * One TAP case in a child process, so a failed assert (host or guest) ends
+ * that case only and the next cases still run and report. The child's
+ * output is streamed as "# " lines while it runs, so a case that hangs
+ * until the runner's timeout still shows how far it got; a test_skip() in
+ * the child becomes the case's SKIP reason.
+ */
+void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
+{
+	char name[256], line[1024], skip[sizeof(line)] = "";
+	size_t len = 0;
+	int pipefd[2], status;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+
+	TEST_ASSERT(pipe(pipefd) == 0, "pipe");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		/* A pipe would make stdout fully buffered: stream by line. */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		fn(arg);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(KSFT_PASS);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n = read(pipefd[0], line + len, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || line[len] == '\n' || len == sizeof(line) - 2) {
+			if (n > 0 && line[len] != '\n')
+				len++;
+			line[len] = '\0';
+			if (!strncmp(line, "SKIP: ", 6))
+				snprintf(skip, sizeof(skip), "%s", line + 6);
+			else if (len)
+				tap_info("%s", line);
+			len = 0;
+			if (n <= 0)
+				break;
+			continue;
+		}
+		len++;
+	}
+	close(pipefd[0]);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP) {
+		tap_skip(skip[0] ? skip : "skipped", "%s", name);
+		return;
+	}
+	if (WIFSIGNALED(status))
+		tap_info("%s: killed by signal %d (%s)", name, WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != KSFT_PASS)
+		tap_info("%s: exit status %d", name, WEXITSTATUS(status));
+	tap_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
+		   "%s", name);
 }

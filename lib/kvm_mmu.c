@@ -275,8 +275,8 @@ void kvm_mmu_map_level(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 
 	TEST_ASSERT(level == PG_LEVEL_ANY ||
 		    (level >= PG_LEVEL_4K && level <= mmu->arch.max_leaf_level),
-		    "kvm_mmu_map: level %d leaves are not supported by this mmu",
-		    level);
+		    "kvm_mmu_map: level %d leaves at 0x%llx are not supported by this mmu (max level %d)",
+		    level, (unsigned long long)vaddr, mmu->arch.max_leaf_level);
 	if (level != PG_LEVEL_ANY)
 		TEST_ASSERT(IS_ALIGNED(vaddr | paddr | size, PG_LEVEL_SIZE(level)),
 			    "kvm_mmu_map: 0x%llx -> 0x%llx (+0x%llx) is not aligned to level %d pages",

@@ -14,6 +14,10 @@ u64 vm_phys_pages_alloc(struct kvm_vm *vm, u64 npages, u64 align, u32 slot)
 	u64 end, gpa;
 
 	TEST_ASSERT(s, "vm_phys_pages_alloc: no memslot %u", slot);
+	/* ALIGN_UP() masks: any other alignment could hand out used pages. */
+	TEST_ASSERT(!(align & (align - 1)),
+		    "vm_phys_pages_alloc: alignment 0x%llx is not a power of two",
+		    (unsigned long long)align);
 	end = s->region.guest_phys_addr + s->region.memory_size;
 	gpa = ALIGN_UP(s->next_free, align ? align : PAGE_SIZE);
 	TEST_ASSERT(gpa + npages * PAGE_SIZE <= end,
@@ -26,7 +30,12 @@ u64 vm_phys_pages_alloc(struct kvm_vm *vm, u64 npages, u64 align, u32 slot)
 
 u64 vm_vaddr_reserve(struct kvm_vm *vm, u64 size, u64 align)
 {
-	u64 gva = ALIGN_UP(vm->vaddr_next, align ? align : PAGE_SIZE);
+	u64 gva;
+
+	TEST_ASSERT(!(align & (align - 1)),
+		    "vm_vaddr_reserve: alignment 0x%llx is not a power of two",
+		    (unsigned long long)align);
+	gva = ALIGN_UP(vm->vaddr_next, align ? align : PAGE_SIZE);
 
 	vm->vaddr_next = gva + ALIGN_UP(size, PAGE_SIZE);
 	return gva;

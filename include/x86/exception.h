@@ -35,15 +35,14 @@ void route_exception(struct ex_regs *regs);
 
 /*
  * Probes, for guest code: do one access and return the vector it raised,
- * or PROBE_NO_FAULT; *error_code gets the exception's error code.
- * The _user variants make the access from CPL3.
+ * or PROBE_NO_FAULT; *error_code gets the exception's error code. Writes
+ * store @value (8 bytes). The _user variants make the access from CPL3.
  */
 #define PROBE_NO_FAULT		0xff
-#define PROBE_USER_RETURN_VECTOR 0x81	/* int $0x81 ends a user probe */
 u8 probe_read(u64 addr, u64 *error_code);
-u8 probe_write(u64 addr, u64 *error_code);
+u8 probe_write(u64 addr, u64 value, u64 *error_code);
 u8 probe_exec(u64 addr, u64 *error_code);	/* calls a RET at addr */
 u8 probe_read_user(u64 addr, u64 *error_code);
-u8 probe_write_user(u64 addr, u64 *error_code);
+u8 probe_write_user(u64 addr, u64 value, u64 *error_code);
 
 #endif /* KVMTEST_X86_EXCEPTION_H */

@@ -46,12 +46,11 @@ void x86_idt_init(struct kvm_vm *vm)
 	idt = addr_gva2hva(vm, vm->arch.idt);
 	for (int v = 0; v < IDT_ENTRIES; v++) {
 		u64 addr = (u64)exception_stubs + 16 * v;
-		int dpl = v == PROBE_USER_RETURN_VECTOR ? 3 : 0;
 
 		idt[v] = (struct idt_gate64){
 			.offset0 = addr,
 			.selector = KERNEL_CS,
-			.type_attr = 0x80 | (dpl << 5) | 0xe,
+			.type_attr = 0x80 | 0xe,	/* present, DPL0, interrupt gate */
 			.offset1 = addr >> 16,
 			.offset2 = addr >> 32,
 		};

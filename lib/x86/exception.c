@@ -27,9 +27,11 @@ void route_exception(struct ex_regs *regs)
 	const char *name = "";
 
 	if (regs->r10 == PROBE_MAGIC) {
-		regs->rax = regs->vector == PROBE_USER_RETURN_VECTOR ?
-			    PROBE_NO_FAULT : regs->vector;
-		regs->rdx = regs->error_code;
+		bool user_return = regs->vector == UD_VECTOR &&
+				   regs->rip == regs->r8;
+
+		regs->rax = user_return ? PROBE_NO_FAULT : regs->vector;
+		regs->rdx = user_return ? 0 : regs->error_code;
 		regs->rip = regs->r9;
 		regs->rsp = regs->r11;
 		regs->cs = KERNEL_CS;

@@ -5,11 +5,20 @@
  * Each probe puts PROBE_MAGIC in r10, the address to resume at in r9 and
  * the stack pointer to resume with in r11, then makes the access. If it
  * faults, route_exception() sees the magic and resumes at r9 with the
- * vector in rax and the error code in rdx. User probes drop to CPL3 with
- * IRETQ and come back with INT $0x81 (a DPL3 gate), which the same path
- * turns into "no fault".
+ * vector in rax and the error code in rdx.
  *
- * u8 probe_xxx(u64 addr, u64 *error_code)
+ * User probes drop to CPL3 with IRETQ and come back by executing UD2 at
+ * the address in r8, which route_exception() turns into "no fault". UD2
+ * rather than INT n through a DPL3 gate: some hypervisors (kvm_pvm) raise
+ * #UD for INT n at CPL3, and every CPU delivers UD2's #UD the same way.
+ *
+ * Writes are plain stores of the caller's value: a locked read-modify-write
+ * would be simpler to call, but single-threaded TCG performs it as a load
+ * then a store, and a fault on the load loses the W bit of the error code.
+ *
+ * u8 probe_read(u64 addr, u64 *error_code)
+ * u8 probe_write(u64 addr, u64 value, u64 *error_code)
+ * u8 probe_exec(u64 addr, u64 *error_code)
  */
 #define PROBE_MAGIC	0x65626f7270	/* "probe" */
 #define PROBE_NO_FAULT	0xff
@@ -17,6 +26,7 @@
 #define USER_CS		(0x20 | 3)
 
 .macro PROBE_ENTER
+	pushq %rdx		/* probe_write's error_code pointer */
 	movabsq $PROBE_MAGIC, %r10
 	leaq 1f(%rip), %r9
 	movq %rsp, %r11
@@ -26,8 +36,23 @@
 
 .macro PROBE_EXIT
 1:	xorl %r10d, %r10d
+	popq %rcx
 	movq %rdx, (%rsi)
 	ret
+.endm
+
+/* probe_write's third argument is the error code pointer. */
+.macro PROBE_EXIT_WRITE
+1:	xorl %r10d, %r10d
+	popq %rcx
+	movq %rdx, (%rcx)
+	ret
+.endm
+
+/* Back from CPL3: UD2 at the address in r8 means the access did not fault. */
+.macro PROBE_FROM_USER
+	leaq 3f(%rip), %r8
+3:	ud2
 .endm
 
 /* Enter CPL3 at label 2 on the current stack. */
@@ -52,9 +77,8 @@ probe_read:
 	.globl probe_write
 probe_write:
 	PROBE_ENTER
-	/* A locked RMW of zero: a write access that leaves the data alone. */
-	lock orb $0, (%rdi)
-	PROBE_EXIT
+	movq %rsi, (%rdi)
+	PROBE_EXIT_WRITE
 
 	.globl probe_exec
 probe_exec:
@@ -67,15 +91,15 @@ probe_read_user:
 	PROBE_ENTER
 	PROBE_TO_USER
 	movq (%rdi), %rcx
-	int $0x81
+	PROBE_FROM_USER
 	PROBE_EXIT
 
 	.globl probe_write_user
 probe_write_user:
 	PROBE_ENTER
 	PROBE_TO_USER
-	lock orb $0, (%rdi)
-	int $0x81
-	PROBE_EXIT
+	movq %rsi, (%rdi)
+	PROBE_FROM_USER
+	PROBE_EXIT_WRITE
 
 	.section .note.GNU-stack, "", @progbits
