@@ -10,6 +10,8 @@ CC       ?= gcc
 BUILD    ?= build
 V        ?= 0
 Q        := $(if $(filter 1,$(V)),,@)
+# Short "CC file" lines, unless V=1 (full commands) or make -s (nothing).
+SAY       = $(if $(or $(filter 1,$(V)),$(findstring s,$(firstword -$(MAKEFLAGS)))),:,echo)
 ARCH_DIR := x86
 
 # Everything is linked statically: the same binaries run on the host and,
@@ -48,27 +50,27 @@ toolcheck:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
+	@$(SAY) "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.S
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  AS      $<")
+	@$(SAY) "  AS      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBKVMT): $(LIB_OBJS)
 	@rm -f $@
-	@$(if $(Q),echo "  AR      $@")
+	@$(SAY) "  AR      $@"
 	$(Q)ar rcs $@ $^
 
 $(BUILD)/%: $(BUILD)/tests/%.o $(LIBKVMT)
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $@")
+	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBKVMT) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBKVMT)
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $@")
+	@$(SAY) "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBKVMT) $(LDLIBS)
 
 # The guest-safe string functions must not be turned back into calls to

@@ -70,4 +70,8 @@ do {									\
 struct kvm_vcpu;
 u64 get_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
+/* Transport hooks for guests without port I/O (TDs; see lib/x86/tdx.c). */
+extern void (*ucall_arch_guest_hook)(struct ucall *uc);
+extern bool (*ucall_arch_host_hook)(struct kvm_vcpu *vcpu, struct ucall *uc);
+
 #endif /* KVMTEST_UCALL_H */

@@ -1,0 +1,131 @@
+#!/bin/bash
+# Boot backend of the AMD VM lane: one QEMU run of a kernel + initramfs.
+#
+#   boot-qemu.sh --kernel IMAGE --initrd FILE --console FILE --output FILE
+#                --cpu MODEL --mem MB --smp N --timeout S --append "cmdline"
+#                [--accel tcg|kvm]
+#
+# The contract every boot-<flavour>.sh keeps (scripts/vm/lane.sh drives it):
+#   guest ttyS0 -> --console FILE (kernel console), guest ttyS1 -> --output
+#   FILE (the /init protocol); both files are created empty at start.
+#   --append is added to the backend's own base command line, which has the
+#   console on ttyS0, panic=-1 (a panic ends the run at once) and no reboot.
+#   The emulator and everything it started is killed at --timeout seconds,
+#   on SIGINT/SIGTERM/SIGHUP, and when the parent (lane.sh) goes away.
+#   Exit: 0 the emulator ended by itself (poweroff or panic: judge the run
+#   from the two files, not from this code), 124 timeout, 130/143 signal,
+#   2 bad usage, 3 emulator not installed (one line on stderr says which
+#   package), 4 the emulator refused to start (its message on stderr).
+# --accel is this backend's own: tcg by default; kvm needs a host with
+# nested virtualization.
+set -uo pipefail
+
+kernel= initrd= console= output= cpu='EPYC,+svm,+npt' mem=2048 smp=1
+timeout=600 append= accel=tcg
+
+usage() { echo "boot-qemu.sh: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel|--initrd|--console|--output|--cpu|--mem|--smp|--timeout|--append|--accel)
+		[ $# -ge 2 ] || usage "$1 needs a value"
+		v=${1#--}
+		printf -v "$v" '%s' "$2"
+		shift ;;
+	*) usage "unknown option '$1'" ;;
+	esac
+	shift
+done
+for v in kernel initrd console output; do
+	[ -n "${!v}" ] || usage "--$v is required"
+done
+[[ $mem =~ ^[0-9]+$ && $smp =~ ^[1-9][0-9]*$ && $timeout =~ ^[0-9]+$ ]] ||
+	usage "--mem, --smp and --timeout take numbers"
+
+qemu=$(command -v qemu-system-x86_64) || {
+	echo "qemu-system-x86_64 not found; apt-get install qemu-system-x86" >&2
+	exit 3
+}
+
+case $accel in
+tcg)
+	# Multi-threaded TCG crashed the 6.12 guest kernel with several vCPUs;
+	# one host thread running all vCPUs in turn is stable.
+	accel_opt=tcg
+	[ "$smp" -gt 1 ] && accel_opt=tcg,thread=single
+	# A larger translation cache means fewer re-translations (MB).
+	accel_opt+=",tb-size=256"
+	;;
+kvm) accel_opt=kvm ;;
+*) usage "--accel tcg|kvm" ;;
+esac
+
+# QEMU option values escape a comma by doubling it.
+qarg() { printf '%s' "${1//,/,,}"; }
+
+: >"$console" && : >"$output" || usage "cannot write '$console' or '$output'"
+
+# The emulator gets its own process group (set -m) so that one kill reaches
+# it and anything it spawned, and a terminal's Ctrl-C reaches only us.
+set -m
+"$qemu" -nodefaults -no-user-config -display none -no-reboot \
+	-machine pc -accel "$accel_opt" -cpu "$cpu" -smp "$smp" -m "$mem" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-chardev "file,id=con,path=$(qarg "$console")" -serial chardev:con \
+	-chardev "file,id=out,path=$(qarg "$output")" -serial chardev:out \
+	-append "console=ttyS0 panic=-1 $append" \
+	</dev/null 2>"$output.qemu-err" &
+pid=$!
+set +m
+
+stop() {
+	kill -TERM -- "-$pid" 2>/dev/null || return 0
+	# QEMU ends on SIGTERM at once; make sure of it.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL -- "-$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM HUP
+
+# Watchdog: the overall limit, and the parent's death (even a SIGKILLed
+# lane.sh must not leave an emulator spinning a CPU).
+parent=$PPID
+start=$SECONDS
+rc=0
+while kill -0 "$pid" 2>/dev/null; do
+	if [ $((SECONDS - start)) -ge "$timeout" ]; then
+		stop
+		rc=124
+		break
+	fi
+	if ! kill -0 "$parent" 2>/dev/null; then
+		stop
+		rc=143
+		break
+	fi
+	# With -accel kvm, QEMU stops the guest on a KVM internal error and
+	# waits forever: end it now rather than at the timeout.
+	if [ "$accel" = kvm ] && grep -q 'KVM internal error' "$output.qemu-err" 2>/dev/null; then
+		stop
+		cat "$output.qemu-err" >&2
+		rc=4
+		break
+	fi
+	# Short sleeps keep the exit prompt after a poweroff.
+	sleep 0.2
+done
+if [ $rc = 0 ]; then
+	wait "$pid"
+	qrc=$?
+	# QEMU exits 0 after a guest poweroff or, with -no-reboot, a panic;
+	# non-zero means it could not start (bad CPU model, unreadable file).
+	if [ $qrc != 0 ]; then
+		cat "$output.qemu-err" >&2
+		rc=4
+	fi
+fi
+rm -f "$output.qemu-err"
+exit $rc

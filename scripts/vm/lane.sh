@@ -1,0 +1,498 @@
+#!/bin/bash
+# kvmtest VM lane: run the suite inside a kernel booted in an emulator.
+#
+#   ./run_tests.sh --vm[=amd|intel] [lane options] [runner options]
+#
+# run_tests.sh execs this script, with its whole argument list, whenever
+# one of them is --vm or --vm=*. We build the tests, pack them with the
+# runner into an initramfs (scripts/vm/initramfs.sh), boot it with
+# scripts/vm/boot-<flavour>.sh, stream the in-guest runner's TAP to stdout,
+# copy its result directory back and exit with its exit code.
+#
+# Problems of the lane itself (no emulator, no kernel, wrong modules, a
+# kernel that does not reach /init, modules that do not load, no /dev/kvm)
+# are told apart from test failures: one line "run_tests.sh --vm: ...",
+# the tail of the guest console, exit 2 (125 under --bisect, so that
+# `git bisect run` skips the commit instead of calling it bad). Once the
+# tests have started, a guest kernel panic or hang is the kernel under test
+# failing: exit 1.
+#
+# See docs/vm-lane.md.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+flavour=amd kernel= modules= modules_given=0 vm_cpu= accel=tcg vm_mem=2048
+vm_smp=2 boot_timeout= vm_timeout= vm_append=
+outdir= overwrite=0 no_build=0 bin_dir= list= expect= bisect=0 quiet=0
+list_only=0 help=0 repeat=1 per_test_timeout=
+runner_args=()
+sel_t=() sel_g=() sel_x=()
+
+lane_fail_code() { [ $bisect = 1 ] && echo 125 || echo 2; }
+
+# One clear line, the console's tail when there is one, and the lane code.
+lane_fail() {
+	echo "run_tests.sh --vm: $1" >&2
+	if [ -n "${console:-}" ] && [ -s "$console" ]; then
+		echo "--- last lines of the guest console ($(keep_console)):" >&2
+		tail -n 20 "$console" | tr -d '\r' >&2
+	fi
+	exit "$(lane_fail_code)"
+}
+
+usage() {
+	cat <<'EOF'
+usage: ./run_tests.sh --vm[=amd|intel] [lane options] [runner options]
+
+Boots a kernel in an emulator (QEMU on an emulated AMD CPU with SVM+NPT for
+--vm / --vm=amd; Bochs on an emulated Intel CPU for --vm=intel) and runs the
+suite inside it with the same runner.
+
+Lane options:
+  --vm[=amd|intel]     flavour (default amd)
+  --kernel IMAGE       bzImage/vmlinuz to boot (default: newest /boot/vmlinuz-*)
+  --modules DIR|none   /lib/modules/<version> tree holding kvm-amd/kvm-intel;
+                       'none' when KVM is built in (default: the tree of the
+                       default kernel, or /lib/modules/<version of IMAGE>)
+  --vm-cpu MODEL       emulated CPU (default EPYC,+svm,+npt for amd)
+  --accel tcg|kvm      QEMU accelerator (default tcg; kvm needs nested virt)
+  --vm-mem MB          guest memory (default 2048)
+  --vm-smp N           guest CPUs (default 2; TCG then runs single-threaded)
+  --boot-timeout S     limit for reaching the tests (default 60 tcg, 300 intel)
+  --vm-timeout S       limit for the whole run (default: from the selection)
+  --vm-append STR      extra kernel command line
+
+Runner options (-t -g -x -j --timeout --repeat -v -q --bisect ...) run inside
+the guest. -o DIR, --overwrite, --no-build, --bin-dir, --list and --expect
+act on the host: results (per-test logs, results.tap, junit.xml and the
+guest's console.log) land in DIR, default results/<timestamp>-vm/.
+Without --expect the runner gets expect/vm-<flavour>.txt.
+Exit: the runner's code; 2 (125 with --bisect) when the lane itself failed.
+EOF
+}
+
+# --- arguments --------------------------------------------------------------
+while [ $# -gt 0 ]; do
+	a=$1
+	val=
+	case $a in
+	--*=*) opt=${a%%=*} val=${a#*=} has_val=1 ;;
+	*) opt=$a has_val=0 ;;
+	esac
+	# Options with a value consume the next word unless given as --opt=v.
+	case $opt in
+	--kernel|--modules|--vm-cpu|--accel|--vm-mem|--vm-smp|--boot-timeout|--vm-timeout|--vm-append|-o|--bin-dir|--list|--expect|-t|-g|-x|-j|--timeout|--repeat)
+		if [ $has_val = 0 ]; then
+			[ $# -ge 2 ] || { echo "run_tests.sh --vm: $opt needs a value" >&2; exit 2; }
+			val=$2
+			shift
+		fi ;;
+	esac
+	case $opt in
+	--vm) [ $has_val = 1 ] && flavour=$val ;;
+	--kernel) kernel=$val ;;
+	--modules) modules=$val modules_given=1 ;;
+	--vm-cpu) vm_cpu=$val ;;
+	--accel) accel=$val ;;
+	--vm-mem) vm_mem=$val ;;
+	--vm-smp) vm_smp=$val ;;
+	--boot-timeout) boot_timeout=$val ;;
+	--vm-timeout) vm_timeout=$val ;;
+	--vm-append) vm_append=$val ;;
+	-o) outdir=$val ;;
+	--overwrite) overwrite=1 ;;
+	--no-build) no_build=1 ;;
+	--bin-dir) bin_dir=$val ;;
+	--list) list=$val ;;
+	--expect) expect=$val ;;
+	-h|--help) help=1 ;;
+	-l) list_only=1 ;;
+	*)
+		# Everything else belongs to the in-guest runner, as given.
+		case $opt in
+		--bisect) bisect=1 ;;
+		-q) quiet=1 ;;
+		-t) sel_t+=("$val") ;;
+		-g) sel_g+=("$val") ;;
+		-x) sel_x+=("$val") ;;
+		--timeout) per_test_timeout=$val ;;
+		--repeat) repeat=$val ;;
+		esac
+		case $opt in
+		-t|-g|-x|-j|--timeout|--repeat) runner_args+=("$opt" "$val") ;;
+		*) runner_args+=("$a") ;;
+		esac ;;
+	esac
+	shift
+done
+
+if [ $help = 1 ]; then
+	usage
+	exit 0
+fi
+
+bad() { echo "run_tests.sh --vm: $*" >&2; exit 2; }
+case $flavour in amd|intel) ;; *) bad "unknown flavour '--vm=$flavour'; use --vm=amd or --vm=intel" ;; esac
+case $accel in tcg|kvm) ;; *) bad "--accel takes tcg or kvm" ;; esac
+for v in vm_mem vm_smp boot_timeout vm_timeout repeat per_test_timeout; do
+	[[ -z ${!v} || ${!v} =~ ^[0-9]+$ ]] || bad "--${v//_/-} takes a number, not '${!v}'"
+done
+for a in "${runner_args[@]}"; do
+	# /init reads the runner's arguments one per line.
+	[[ $a != *$'\n'* ]] || bad "runner arguments cannot contain newlines"
+done
+
+# -l only lists the selection: the host's runner does that without a VM.
+if [ $list_only = 1 ]; then
+	exec "$repo/run_tests.sh" -l ${list:+--list "$list"} "${runner_args[@]}"
+fi
+
+say() { [ $quiet = 1 ] || echo "# vm: $*" >&2; }
+
+# --- what to boot -----------------------------------------------------------
+backend=$here/boot-qemu.sh
+[ $flavour = intel ] && backend=$here/boot-bochs.sh
+[ -x "$backend" ] || lane_fail "no boot backend $backend for --vm=$flavour; use --vm=amd"
+if [ $flavour = amd ]; then
+	command -v qemu-system-x86_64 >/dev/null ||
+		lane_fail "qemu-system-x86_64 not found; apt-get install qemu-system-x86"
+	: "${vm_cpu:=EPYC,+svm,+npt}" "${boot_timeout:=60}"
+	# QEMU with KVM gives the guest only what the host CPU has: no SVM on
+	# the host, no kvm_amd in the guest (and on some hosts KVM cannot run
+	# the guest kernel at all).
+	if [ "$accel" = kvm ]; then
+		[ -c /dev/kvm ] && [ -w /dev/kvm ] ||
+			lane_fail "--accel kvm needs a usable /dev/kvm on this host; use --accel tcg (the default)"
+		grep -qw svm /proc/cpuinfo ||
+			lane_fail "--accel kvm needs a host CPU with SVM (nested virtualization) and this one shows none in /proc/cpuinfo; use --accel tcg (the default)"
+	fi
+	kvm_mod=kvm-amd
+else
+	: "${vm_cpu:=corei7_icelake_u}" "${boot_timeout:=300}"
+	kvm_mod=kvm-intel
+fi
+
+# The version a bzImage carries, read from its setup header (the offset of
+# the version string is at 0x20e, relative to 0x200), e.g. "6.12.1-amd64".
+image_version() {
+	local off
+	off=$(od -An -t u2 -j $((0x20e)) -N 2 "$1" 2>/dev/null | tr -d ' ') || return 1
+	[ -n "$off" ] || return 1
+	dd if="$1" bs=1 skip=$((off + 0x200)) count=128 2>/dev/null | tr '\0' '\n' |
+		head -n 1 | awk '{ print $1 }'
+}
+
+if [ -z "$kernel" ]; then
+	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$kernel" ] ||
+		lane_fail "no kernel in /boot; apt-get install linux-image-amd64 (or linux-image-6.12-amd64), or pass --kernel IMAGE"
+	if [ $modules_given = 0 ]; then
+		modules=/lib/modules/${kernel##*/vmlinuz-}
+	fi
+fi
+case $kernel in /*) ;; *) kernel=$PWD/$kernel ;; esac
+[ -e "$kernel" ] || lane_fail "kernel image '$kernel' does not exist; pass --kernel with a bzImage/vmlinuz (apt-get install linux-image-amd64 provides one)"
+[ -f "$kernel" ] && [ -r "$kernel" ] || lane_fail "kernel image '$kernel' is not a readable file; check the path and its permissions"
+kver=$(image_version "$kernel") || kver=
+if [ -z "$kver" ] || [ "$(dd if="$kernel" bs=1 skip=$((0x202)) count=4 2>/dev/null)" != HdrS ]; then
+	lane_fail "'$kernel' is not an x86 bzImage; pass arch/x86/boot/bzImage or a /boot/vmlinuz-*"
+fi
+if [ $modules_given = 0 ] && [ -z "$modules" ]; then
+	# A kernel of our own: its installed tree if there is one, else assume
+	# KVM is built in (/init says so clearly if /dev/kvm does not appear).
+	if [ -d "/lib/modules/$kver" ]; then modules=/lib/modules/$kver; else modules=none; fi
+fi
+if [ "$modules" != none ]; then
+	[ -d "$modules" ] || lane_fail "modules tree '$modules' is not a directory; pass --modules /lib/modules/<version> or --modules none for KVM built in"
+	[ -r "$modules/modules.dep" ] || lane_fail "no modules.dep in '$modules'; run depmod, or pass the /lib/modules/<version> tree (make modules_install INSTALL_MOD_PATH=DIR gives DIR/lib/modules/<version>)"
+	grep -Eq "(^|/)$kvm_mod\.ko(\.[a-z]+)?:" "$modules/modules.dep" ||
+		lane_fail "no $kvm_mod.ko* in modules tree '$modules'; pass the tree built with this kernel (CONFIG_KVM_${flavour^^}=m), or --modules none if KVM is built in"
+	mver=${modules%/}
+	mver=${mver##*/}
+	if [ "$mver" != "$kver" ] && [ -n "$kver" ]; then
+		say "warning: kernel is $kver but modules tree is $mver; insmod may refuse them"
+	fi
+fi
+
+# --- build ------------------------------------------------------------------
+if [ $no_build = 0 ] && [ -f "$repo/Makefile" ]; then
+	if ! make -s -C "$repo" >&2; then
+		lane_fail "building the tests failed (make -s); fix the build, or pass --no-build"
+	fi
+fi
+: "${list:=$repo/tests.list}"
+[ -r "$list" ] || bad "test list '$list' not readable"
+if [ -n "$expect" ]; then
+	[ -r "$expect" ] || bad "expectations file '$expect' not readable"
+fi
+
+# Bad runner input (-t matching nothing, a broken list or expectations
+# file) is found by the host's runner in a fraction of a second: better
+# than after a boot. Its -l parses everything a run would.
+if [ -z "${KVMTEST_VM_RUNNER:-}" ] && [ -x "$repo/run_tests.sh" ]; then
+	host_expect=$expect
+	[ -z "$host_expect" ] && [ -f "$repo/expect/vm-$flavour.txt" ] && host_expect=$repo/expect/vm-$flavour.txt
+	err=$("$repo/run_tests.sh" -l --list "$list" ${host_expect:+--expect "$host_expect"} \
+		${bin_dir:+--bin-dir "$bin_dir"} "${runner_args[@]}" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc != 0 ]; then
+		printf '%s\n' "$err" >&2
+		exit "$rc"
+	fi
+fi
+
+# --- results directory ------------------------------------------------------
+if [ -z "$outdir" ]; then
+	outdir=$repo/results/$(date +%Y%m%d-%H%M%S)-vm
+	# Never reuse one: a second run in the same second gets a suffix.
+	n=1
+	while [ -e "$outdir" ]; do outdir=${outdir%-vm*}-vm.$n; n=$((n + 1)); done
+elif [ -e "$outdir" ] && [ -n "$(ls -A "$outdir" 2>/dev/null)" ]; then
+	[ $overwrite = 1 ] || bad "'$outdir' exists and is not empty; pass --overwrite or another -o DIR"
+	rm -rf "$outdir"
+fi
+mkdir -p "$outdir" || bad "cannot create '$outdir'"
+# Like the runner: results/latest names the newest default result dir.
+[ "${outdir%/*}" = "$repo/results" ] && ln -sfn "${outdir##*/}" "$repo/results/latest" 2>/dev/null
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kvmtest-vm.XXXXXX")
+console=$work/console.log
+serial=$work/serial.log
+bpid= wpid= rpid=
+keep_console() {
+	cp "$console" "$outdir/console.log" 2>/dev/null
+	printf '%s' "$outdir/console.log"
+}
+cleanup() {
+	# Our children only, by PID: the backend kills its emulator's group.
+	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
+	if [ -n "$bpid" ] && kill -0 "$bpid" 2>/dev/null; then
+		kill -TERM "$bpid" 2>/dev/null
+		wait "$bpid" 2>/dev/null
+	fi
+	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo "run_tests.sh --vm: interrupted; partial results in $outdir" >&2; cp "$console" "$outdir/console.log" 2>/dev/null; exit 130' INT TERM HUP
+
+# --- initramfs ----------------------------------------------------------------
+guest_args=()
+if [ -n "$expect" ]; then
+	guest_args+=(--expect /kvmtest/user-expect.txt)
+elif [ -f "$repo/expect/vm-$flavour.txt" ]; then
+	guest_args+=(--expect "/kvmtest/expect/vm-$flavour.txt")
+fi
+guest_args+=("${runner_args[@]}")
+# (printf with no arguments would still print one empty line.)
+: >"$work/args"
+[ ${#guest_args[@]} -gt 0 ] && printf '%s\n' "${guest_args[@]}" >"$work/args"
+
+# KVMTEST_VM_RUNNER: another runner script to pack (the lane's own tests).
+ir_opts=(--out "$work/initrd.img" --modules "$modules" --repo "$repo" --list "$list"
+	--runner "${KVMTEST_VM_RUNNER:-$repo/run_tests.sh}"
+	--args-file "$work/args" --cache "$repo/build/vm-cache"
+	--compress "${KVMTEST_VM_COMPRESS:-none}")
+[ -n "$bin_dir" ] && ir_opts+=(--bin-dir "$bin_dir")
+[ -n "$expect" ] && ir_opts+=(--file "$expect:kvmtest/user-expect.txt")
+if ! err=$("$here/initramfs.sh" "${ir_opts[@]}" 2>&1); then
+	lane_fail "building the initramfs failed: ${err%%$'\n'*}; see scripts/vm/initramfs.sh --help"
+fi
+
+# --- the lane's overall limit -------------------------------------------------
+# The runner enforces each test's timeout inside the guest; this only
+# catches a guest or runner that hangs. Upper bound: every selected test
+# running to its timeout one after the other, plus 10 s each, plus boot
+# and the copy back. -t/-g/-x are matched loosely (a superset is fine).
+selected_timeouts() {
+	local name _bin to groups _rest sum=0 p ok
+	while read -r name _bin to groups _rest; do
+		case $name in ''|\#*) continue ;; esac
+		ok=1
+		if [ ${#sel_t[@]} -gt 0 ] || [ ${#sel_g[@]} -gt 0 ]; then
+			ok=0
+			for p in "${sel_t[@]}"; do
+				# shellcheck disable=SC2053  # glob match is the point
+				[[ $name == ${p%%:*} ]] && ok=1
+			done
+			for p in "${sel_g[@]}"; do
+				[[ ,$groups, == *,$p,* ]] && ok=1
+			done
+		fi
+		for p in "${sel_x[@]}"; do
+			# shellcheck disable=SC2053  # glob match is the point
+			[[ $name == ${p%%:*} ]] && ok=0
+		done
+		[ $ok = 1 ] || continue
+		[[ $to =~ ^[0-9]+$ ]] || to=45
+		[ -n "$per_test_timeout" ] && to=$per_test_timeout
+		sum=$((sum + to + 10))
+	done <"$list"
+	echo "$sum"
+}
+# Per-test timeouts run on the guest's clock. Under QEMU's TCG that clock
+# keeps up with the wall; Bochs' guest clock runs many times slower than the
+# wall (seconds of uptime for minutes of wall time), hence the factor.
+slow=1
+[ $flavour = intel ] && slow=30
+if [ -z "$vm_timeout" ]; then
+	vm_timeout=$((boot_timeout + 120 + slow * repeat * $(selected_timeouts)))
+fi
+
+# --- boot ---------------------------------------------------------------------
+append="quiet mitigations=off kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
+say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $accel; limits: boot ${boot_timeout}s, run ${vm_timeout}s"
+{
+	echo "kernel: $kernel ($kver)"
+	echo "modules: $modules"
+	echo "flavour: $flavour"
+	echo "cpu: $vm_cpu accel: $accel smp: $vm_smp mem: $vm_mem"
+	echo "cmdline: $append"
+	echo "runner args: ${guest_args[*]}"
+	echo "kvmtest HEAD: $(git -C "$repo" rev-parse HEAD 2>/dev/null || echo none)"
+} >"$outdir/vm.txt"
+
+: >"$serial"
+: >"$console"
+backend_args=(--kernel "$kernel" --initrd "$work/initrd.img" --console "$console"
+	--output "$serial" --cpu "$vm_cpu" --mem "$vm_mem" --smp "$vm_smp"
+	--timeout "$vm_timeout" --append "$append")
+[ $flavour = amd ] && backend_args+=(--accel "$accel")
+"$backend" "${backend_args[@]}" 2>"$work/backend.err" &
+bpid=$!
+
+# Boot watchdog: no START from /init within the boot limit means the kernel
+# (or /init) never got there. Polls, so it ends with the backend.
+(
+	t0=$SECONDS
+	while kill -0 "$bpid" 2>/dev/null; do
+		grep -q '^@@KVMTEST@@ \(START\|LANE-ERROR\)' "$serial" && exit 0
+		if [ $((SECONDS - t0)) -ge "$boot_timeout" ]; then
+			: >"$work/boot-timeout"
+			kill -TERM "$bpid" 2>/dev/null
+			exit 0
+		fi
+		sleep 0.5
+	done
+) &
+wpid=$!
+
+# Live: the runner's stream between START and RESULTS-BEGIN goes to our
+# stdout as it arrives; INFO lines become "# vm:" notes on stderr. A bash
+# loop, not awk: mawk reads a pipe in blocks and would hold the TAP back.
+relay() {
+	local line on=0 pre word
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		if [[ $line == *'@@KVMTEST@@ '* ]]; then
+			# A marker glued to output that lacked its newline.
+			pre=${line%%@@KVMTEST@@ *}
+			[ $on = 1 ] && [ -n "$pre" ] && printf '%s\n' "$pre"
+			line=${line#"$pre"@@KVMTEST@@ }
+			word=${line%% *}
+			case $word in
+			START) on=1 ;;
+			RESULTS-BEGIN) on=0 ;;
+			INFO) [ $quiet = 1 ] || printf '# vm: %s\n' "${line#INFO }" >&2 ;;
+			esac
+			continue
+		fi
+		# Paths the runner prints name the guest's result dir: show where
+		# the same files land on the host.
+		[ $on = 1 ] && printf '%s\n' "${line//\/tmp\/kvmtest-results/$outdir}"
+	done
+	return 0
+}
+# In the background with `wait`, so that a signal runs our trap at once
+# (bash runs traps only between foreground commands). tail stops when the
+# backend does.
+tail -n +1 -s 0.1 -F --pid="$bpid" "$serial" 2>/dev/null | relay &
+rpid=$!
+wait "$rpid"
+rpid=
+wait "$bpid"
+brc=$?
+bpid=
+kill "$wpid" 2>/dev/null
+wait "$wpid" 2>/dev/null
+wpid=
+tr -d '\r' <"$serial" >"$work/serial.txt"
+
+# --- verdict ------------------------------------------------------------------
+marker() { sed -n "s/^.*@@KVMTEST@@ $1 \{0,1\}//p" "$work/serial.txt" | tail -n 1; }
+started=$(grep -c '@@KVMTEST@@ START' "$work/serial.txt")
+exit_line=$(grep '@@KVMTEST@@ EXIT ' "$work/serial.txt" | tail -n 1)
+panic=$(grep -a -m1 -o 'Kernel panic - not syncing.*' "$console" | tr -d '\r')
+
+if [ "$brc" = 3 ] || [ "$brc" = 4 ]; then
+	# QEMU prints warnings first (unsupported CPU features): the error is
+	# the line worth showing.
+	emsg=$(grep -m1 -iE 'error|failed|not found|cannot|can.t' "$work/backend.err" || head -n 1 "$work/backend.err")
+	lane_fail "the emulator failed: ${emsg:-no message}; check --vm-cpu and --accel (tcg works everywhere)"
+fi
+
+# Results come back even when the runner failed: unpack what there is.
+if grep -q '@@KVMTEST@@ RESULTS-END' "$work/serial.txt"; then
+	sed -n '/@@KVMTEST@@ RESULTS-BEGIN/,/@@KVMTEST@@ RESULTS-END/p' "$work/serial.txt" |
+		sed '1d;$d' | base64 -d 2>/dev/null | tar -xzf - -C "$outdir" 2>/dev/null ||
+		echo "run_tests.sh --vm: warning: the guest's result directory came back damaged" >&2
+fi
+cp "$console" "$outdir/console.log" 2>/dev/null
+
+if [ -n "$exit_line" ]; then
+	rc=${exit_line##*EXIT }
+	[[ $rc =~ ^[0-9]+$ ]] || rc=1
+	# git bisect run aborts on codes above 127: a runner killed by a signal
+	# in the guest tells nothing about the commit.
+	if [ $bisect = 1 ] && [ "$rc" -gt 127 ]; then rc=125; fi
+	[ $quiet = 1 ] || echo "# vm: results in $outdir" >&2
+	exit "$rc"
+fi
+
+lane_err=$(marker LANE-ERROR)
+if [ -n "$lane_err" ]; then
+	case $lane_err in
+	insmod*)
+		# The module's own words on the console tell which fix applies.
+		if grep -Eq '(SVM|VMX) not supported|no (SVM|VMX) support|not supported by CPU' "$console"; then
+			lane_fail "$lane_err: the emulated CPU lacks $([ $flavour = amd ] && echo SVM || echo VMX); use a --vm-cpu model with it (default $([ $flavour = amd ] && echo 'EPYC,+svm,+npt' || echo corei7_icelake_u))"
+		elif grep -Eiq 'invalid module format|Exec format error|version magic|disagrees about version' <<<"$lane_err$(cat "$console")"; then
+			lane_fail "$lane_err: the modules do not match the kernel; pass the tree built with it (--modules /lib/modules/$kver), or --modules none if KVM is built in"
+		else
+			lane_fail "$lane_err; check that --modules matches --kernel and that --vm-cpu has SVM/VMX"
+		fi ;;
+	*/dev/kvm*)
+		if [ "$modules" = none ]; then
+			lane_fail "$lane_err with --modules none; build the kernel with CONFIG_KVM=y and CONFIG_KVM_${flavour^^}=y, or pass its modules tree with --modules DIR"
+		else
+			lane_fail "$lane_err; check --vm-cpu (it needs SVM/VMX) and the console below"
+		fi ;;
+	*) lane_fail "$lane_err; see $outdir/console.log" ;;
+	esac
+fi
+
+if [ "$started" = 0 ]; then
+	if [ -n "$panic" ]; then
+		lane_fail "the guest kernel panicked before the tests started ($panic); check the kernel config (initramfs, serial 8250 console) and --vm-append"
+	elif [ -e "$work/boot-timeout" ]; then
+		lane_fail "the guest did not reach the tests within ${boot_timeout}s; raise --boot-timeout, or check that the kernel boots (console below)"
+	elif [ "$brc" = 124 ]; then
+		lane_fail "the emulator hit the run limit (${vm_timeout}s) before the tests started; raise --vm-timeout"
+	else
+		lane_fail "the guest stopped before the tests started (emulator exit $brc); see the console below"
+	fi
+fi
+
+# The tests had started: what ended the run is the kernel under test.
+running=$(grep -E '^(ok|not ok) [0-9]+' "$work/serial.txt" | tail -n 1)
+if [ -n "$panic" ]; then
+	echo "run_tests.sh --vm: the guest kernel panicked while the tests ran ($panic; last result: ${running:-none}): counted as a failure; see $outdir/console.log" >&2
+elif [ "$brc" = 124 ]; then
+	echo "run_tests.sh --vm: the run exceeded the lane limit of ${vm_timeout}s (last result: ${running:-none}): counted as a failure; raise --vm-timeout if the tests need longer" >&2
+else
+	echo "run_tests.sh --vm: the guest stopped before the runner finished (emulator exit $brc; last result: ${running:-none}): counted as a failure; see $outdir/console.log" >&2
+fi
+tail -n 20 "$console" | tr -d '\r' >&2
+exit 1
