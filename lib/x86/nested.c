@@ -744,6 +744,14 @@ void l2_skip_instruction(struct nested_state *s)
 	l2_set_rip(s, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
 }
 
+void l2_set_cr3(struct nested_state *s, u64 cr3)
+{
+	if (s->vendor == NESTED_SVM)
+		s->svm.vmcb->save.cr3 = cr3;
+	else
+		GUEST_ASSERT(!vmwrite(GUEST_CR3, cr3));
+}
+
 void l2_tdp_flush(struct nested_state *s)
 {
 	if (s->vendor == NESTED_SVM)

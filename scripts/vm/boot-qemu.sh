@@ -20,7 +20,7 @@
 # nested virtualization.
 set -uo pipefail
 
-kernel= initrd= console= output= cpu='EPYC,+svm,+npt' mem=2048 smp=1
+kernel= initrd= console= output= cpu='EPYC,+svm,+npt,+la57' mem=2048 smp=1
 timeout=600 append= accel=tcg
 
 usage() { echo "boot-qemu.sh: $*" >&2; exit 2; }

@@ -56,7 +56,7 @@ Lane options:
   --modules DIR|none   /lib/modules/<version> tree holding kvm-amd/kvm-intel;
                        'none' when KVM is built in (default: the tree of the
                        default kernel, or /lib/modules/<version of IMAGE>)
-  --vm-cpu MODEL       emulated CPU (default EPYC,+svm,+npt for amd)
+  --vm-cpu MODEL       emulated CPU (default EPYC,+svm,+npt,+la57 for amd)
   --accel tcg|kvm      QEMU accelerator (default tcg; kvm needs nested virt)
   --vm-mem MB          guest memory (default 2048)
   --vm-smp N           guest CPUs (default 2; TCG then runs single-threaded)
@@ -158,7 +158,7 @@ backend=$here/boot-qemu.sh
 if [ $flavour = amd ]; then
 	command -v qemu-system-x86_64 >/dev/null ||
 		lane_fail "qemu-system-x86_64 not found; apt-get install qemu-system-x86"
-	: "${vm_cpu:=EPYC,+svm,+npt}" "${boot_timeout:=60}"
+	: "${vm_cpu:=EPYC,+svm,+npt,+la57}" "${boot_timeout:=60}"
 	# QEMU with KVM gives the guest only what the host CPU has: no SVM on
 	# the host, no kvm_amd in the guest (and on some hosts KVM cannot run
 	# the guest kernel at all).
@@ -457,7 +457,7 @@ if [ -n "$lane_err" ]; then
 	insmod*)
 		# The module's own words on the console tell which fix applies.
 		if grep -Eq '(SVM|VMX) not supported|no (SVM|VMX) support|not supported by CPU' "$console"; then
-			lane_fail "$lane_err: the emulated CPU lacks $([ $flavour = amd ] && echo SVM || echo VMX); use a --vm-cpu model with it (default $([ $flavour = amd ] && echo 'EPYC,+svm,+npt' || echo corei7_icelake_u))"
+			lane_fail "$lane_err: the emulated CPU lacks $([ $flavour = amd ] && echo SVM || echo VMX); use a --vm-cpu model with it (default $([ $flavour = amd ] && echo 'EPYC,+svm,+npt,+la57' || echo corei7_icelake_u))"
 		elif grep -Eiq 'invalid module format|Exec format error|version magic|disagrees about version' <<<"$lane_err$(cat "$console")"; then
 			lane_fail "$lane_err: the modules do not match the kernel; pass the tree built with it (--modules /lib/modules/$kver), or --modules none if KVM is built in"
 		else

@@ -87,7 +87,7 @@ static void run(int max_level)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	int first;
+	int total;
 
 	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
 	vm_memslot_add(vm, VM_MEM_ANON, DATA_GPA, DATA_SLOT,
@@ -97,19 +97,19 @@ static void run(int max_level)
 	add_leaf(vm, GVA_2M, L2_BASE_2M, L1_TARGET_2M, PG_LEVEL_2M);
 	if (max_level >= PG_LEVEL_1G)
 		add_leaf(vm, GVA_1G, L2_BASE_1G, DATA_GPA, PG_LEVEL_1G);
-	first = nr_probes;
+	total = nr_probes;
 	sync_global_to_guest(vm, probes);
 	sync_global_to_guest(vm, nr_probes);
 
 	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
 	vcpu_run_to_done(vcpu, NULL, NULL);
-	for (int i = 0; i < first; i++)
+	for (int i = 0; i < total; i++)
 		TEST_ASSERT(*(u64 *)addr_gpa2hva(vm, probes[i].l1_gpa) ==
 			    probes[i].store,
 			    "probe %d: L2's write is not at L1 GPA 0x%llx", i,
 			    (unsigned long long)probes[i].l1_gpa);
 	tap_info("%s: %d probes through 2M%s leaves",
-		 kvm_cpu_has_nested_svm() ? "npt" : "ept", first,
+		 kvm_cpu_has_nested_svm() ? "npt" : "ept", total,
 		 max_level >= PG_LEVEL_1G ? " and 1G" : "");
 	kvm_vm_free(vm);
 }
