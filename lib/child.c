@@ -9,69 +9,15 @@
 
 #include "test_util.h"
 
-void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res)
+/*
+ * Fork a child that runs fn(arg) with stdout and stderr on a pipe, and
+ * exits KSFT_PASS if fn returns. Returns the child's pid; *out_fd is the
+ * pipe's read end.
+ */
+static pid_t spawn_child(void (*fn)(void *arg), void *arg, int *out_fd)
 {
 	int pipefd[2];
-	size_t len = 0;
-	ssize_t n;
 	pid_t pid;
-
-	TEST_ASSERT(pipe(pipefd) == 0, "pipe");
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork");
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		close(pipefd[0]);
-		fn(arg);
-		fflush(stdout);
-		_exit(KSFT_PASS);
-	}
-	close(pipefd[1]);
-	for (;;) {
-		char discard[512];
-
-		/*
-		 * Once the buffer is full keep draining: a child blocked on
-		 * a full pipe would never exit and waitpid() would hang.
-		 */
-		if (len < sizeof(res->output) - 1)
-			n = read(pipefd[0], res->output + len,
-				 sizeof(res->output) - 1 - len);
-		else
-			n = read(pipefd[0], discard, sizeof(discard));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len < sizeof(res->output) - 1)
-			len += n;
-	}
-	res->output[len] = '\0';
-	close(pipefd[0]);
-	TEST_ASSERT(waitpid(pid, &res->status, 0) == pid, "waitpid");
-}
-
-/*
- * One TAP case in a child process, so a failed assert (host or guest) ends
- * that case only and the next cases still run and report. The child's
- * output is streamed as "# " lines while it runs, so a case that hangs
- * until the runner's timeout still shows how far it got; a test_skip() in
- * the child becomes the case's SKIP reason.
- */
-void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
-{
-	char name[256], line[1024], skip[sizeof(line)] = "";
-	size_t len = 0;
-	int pipefd[2], status;
-	va_list ap;
-	pid_t pid;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
 
 	TEST_ASSERT(pipe(pipefd) == 0, "pipe");
 	fflush(stdout);
@@ -91,8 +37,63 @@ void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
 		_exit(KSFT_PASS);
 	}
 	close(pipefd[1]);
+	*out_fd = pipefd[0];
+	return pid;
+}
+
+void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res)
+{
+	int fd;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid = spawn_child(fn, arg, &fd);
+
 	for (;;) {
-		ssize_t n = read(pipefd[0], line + len, 1);
+		char discard[512];
+
+		/*
+		 * Once the buffer is full keep draining: a child blocked on
+		 * a full pipe would never exit and waitpid() would hang.
+		 */
+		if (len < sizeof(res->output) - 1)
+			n = read(fd, res->output + len,
+				 sizeof(res->output) - 1 - len);
+		else
+			n = read(fd, discard, sizeof(discard));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len < sizeof(res->output) - 1)
+			len += n;
+	}
+	res->output[len] = '\0';
+	close(fd);
+	TEST_ASSERT(waitpid(pid, &res->status, 0) == pid, "waitpid");
+}
+
+/*
+ * One TAP case in a child process, so a failed assert (host or guest) ends
+ * that case only and the next cases still run and report. The child's
+ * output is streamed as "# " lines while it runs, so a case that hangs
+ * until the runner's timeout still shows how far it got; a test_skip() in
+ * the child becomes the case's SKIP reason.
+ */
+void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
+{
+	char name[256], line[1024], skip[sizeof(line)] = "";
+	size_t len = 0;
+	int fd, status;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+
+	pid = spawn_child(fn, arg, &fd);
+	for (;;) {
+		ssize_t n = read(fd, line + len, 1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -111,7 +112,7 @@ void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
 		}
 		len++;
 	}
-	close(pipefd[0]);
+	close(fd);
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP) {

@@ -311,8 +311,14 @@ void kvm_mmu_protect(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 	walk_range(&w, "kvm_mmu_protect", vaddr, size);
 }
 
-u64 *kvm_mmu_entry(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
-		   int level)
+/*
+ * Walk toward vaddr's leaf and stop at @stop_level, or at the leaf when it
+ * is PG_LEVEL_ANY. Returns the entry there (present or not) and its level,
+ * or NULL when the walk ends above @stop_level: at a non-present entry, or
+ * at a leaf when a lower level was asked for.
+ */
+static u64 *walk_to(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
+		    int stop_level, int *level)
 {
 	u64 *table;
 
@@ -321,35 +327,42 @@ u64 *kvm_mmu_entry(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 	table = addr_gpa2hva(vm, mmu->pgd);
 	for (int l = top_level(mmu);; l--) {
 		u64 *pte = &table[(vaddr >> PG_LEVEL_SHIFT(l)) % PTES_PER_TABLE];
+		bool at_leaf;
 
-		if (l == level)
+		if (l == stop_level) {
+			*level = l;
 			return pte;
-		if (!pte_present(mmu, *pte) || pte_is_leaf(mmu, *pte, l))
+		}
+		if (!pte_present(mmu, *pte))
+			return NULL;
+		at_leaf = pte_is_leaf(mmu, *pte, l);
+		if (at_leaf && stop_level == PG_LEVEL_ANY) {
+			*level = l;
+			return pte;
+		}
+		if (at_leaf)
 			return NULL;
 		table = table_hva(vm, mmu, *pte);
 	}
 }
 
+u64 *kvm_mmu_entry(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
+		   int level)
+{
+	int found;
+
+	return walk_to(vm, mmu, vaddr, level, &found);
+}
+
 u64 *kvm_mmu_lookup(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 		    int *level)
 {
-	u64 *table;
+	int found;
+	u64 *pte = walk_to(vm, mmu, vaddr, PG_LEVEL_ANY, &found);
 
-	if (!mmu->pgd_created)
-		return NULL;
-	table = addr_gpa2hva(vm, mmu->pgd);
-	for (int l = top_level(mmu);; l--) {
-		u64 *pte = &table[(vaddr >> PG_LEVEL_SHIFT(l)) % PTES_PER_TABLE];
-
-		if (!pte_present(mmu, *pte))
-			return NULL;
-		if (pte_is_leaf(mmu, *pte, l)) {
-			if (level)
-				*level = l;
-			return pte;
-		}
-		table = table_hva(vm, mmu, *pte);
-	}
+	if (pte && level)
+		*level = found;
+	return pte;
 }
 
 bool kvm_mmu_translate(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
