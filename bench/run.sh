@@ -40,4 +40,10 @@ echo "kvmtest benchmarks on $(uname -r), $(nproc) CPUs, KVM module: $kvm_module,
 echo
 run vm_lifecycle --breakdown
 run mmu_map
+
+# The runner's own cost per test, and -j2 against -j1 on the real suite.
+echo "== runner_overhead.sh --real"
+bash "$(dirname "$0")/runner_overhead.sh" --real || rc=1
+echo
+echo "VM lanes (slow, run by hand): bench/vm_lane.sh, bench/vm_intel_boot.sh"
 exit $rc
