@@ -53,8 +53,8 @@
 #   all 22 entries of tests.list 167 s. bench/vm_intel_boot.sh measures it.
 set -uo pipefail
 
-kernel= initrd= console= output= cpu=corei7_icelake_u mem=2048 smp=1
-timeout=900 append= smp_note=
+kernel='' initrd='' console='' output='' cpu=corei7_icelake_u mem=2048 smp=1
+timeout=900 append='' smp_note=''
 
 usage() { echo "boot-bochs.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
