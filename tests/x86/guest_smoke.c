@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "kvm_util.h"
+#include "exception.h"
 
 static u64 shared_value;
 
@@ -73,6 +74,38 @@ static void guest_returns(void)
 {
 }
 
+static u64 ud_count, ud_rip;
+
+/* A test's own handler: count the #UD and step over the 2-byte UD2. */
+static void count_ud(struct ex_regs *regs)
+{
+	ud_count++;
+	ud_rip = regs->rip;
+	regs->rip += 2;
+}
+
+static void guest_handles_ud(void)
+{
+	extern char ud2_site[];
+
+	__asm__ volatile("ud2_site: ud2");
+	GUEST_ASSERT_EQ(ud_count, 1);
+	GUEST_ASSERT_EQ(ud_rip, (u64)ud2_site);
+	GUEST_DONE();
+}
+
+static bool case_installed_handler(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_handles_ud);
+
+	vm_install_exception_handler(vm, UD_VECTOR, count_ud);
+	vcpu_run_to_done(vcpu, NULL, NULL);
+	sync_global_from_guest(vm, ud_count);
+	kvm_vm_free(vm);
+	return ud_count == 1;
+}
+
 static void run_guest(void *guest_code)
 {
 	struct kvm_vcpu *vcpu;
@@ -102,7 +135,7 @@ int main(void)
 	char expect[128];
 
 	kvm_dev_fd();
-	tap_plan(4);
+	tap_plan(5);
 	tap_result(case_run_sync_print(), "run, sync with arguments, print, shared globals");
 
 	snprintf(expect, sizeof(expect),
@@ -114,5 +147,7 @@ int main(void)
 		   "unexpected guest exception is reported");
 	tap_result(guest_failure_reported(guest_returns, "guest code returned"),
 		   "guest code that returns is reported");
+	tap_result(case_installed_handler(),
+		   "an installed exception handler runs and resumes the guest");
 	tap_exit();
 }
