@@ -4,15 +4,13 @@
  * KVM_CAP_NR_VCPUS/MAX_VCPUS/MAX_VCPU_ID): a VM takes up to max_vcpus vCPUs
  * with ids in [0, max_vcpu_id), each with a working fd; vCPUs of one VM run
  * at once from several threads, sharing the VM's memory, GDT and IDT but
- * with a stack and TSS of their own; and VMs can be created and destroyed
- * over and over without leaking fds or memory.
+ * with a stack and TSS of their own. (VM create/destroy cycles are
+ * vm_cycles.c's.)
  *
  * Each case runs in a child process with VMs of its own, so one failure
  * does not hide the cases after it.
  */
-#include <malloc.h>
 #include <pthread.h>
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -349,110 +347,6 @@ static void case_threads(void *arg)
 	kvm_vm_free(vm);
 }
 
-/* ---- create/destroy cycles --------------------------------------------- */
-
-#define DEFAULT_CYCLES	1000
-#define WARMUP		10
-
-/* -c N: fewer cycles on slow lanes (an emulated host takes ~50 ms each). */
-static int cycles = DEFAULT_CYCLES;
-
-struct usage {
-	int fds;
-	long rss_kb, size_kb;
-	size_t heap_in_use;
-};
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	TEST_ASSERT(d, "opendir /proc/self/fd");
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the fd of the open directory itself */
-}
-
-static long status_kb(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	size_t len = strlen(field);
-	char line[256];
-	long kb = -1;
-
-	TEST_ASSERT(f, "open /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			kb = strtol(line + len + 1, NULL, 10);
-	fclose(f);
-	TEST_ASSERT(kb >= 0, "no %s in /proc/self/status", field);
-	return kb;
-}
-
-static void usage_now(struct usage *u)
-{
-	u->heap_in_use = mallinfo2().uordblks;
-	u->fds = count_fds();
-	u->rss_kb = status_kb("VmRSS");
-	u->size_kb = status_kb("VmSize");
-}
-
-static void one_cycle(void)
-{
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_done);
-
-	run_to_done(vcpu);
-	kvm_vm_free(vm);
-}
-
-static void case_cycles(void *arg)
-{
-	struct usage before, after;
-	u64 t0;
-
-	/* First let one-time state (KVM fd, CPUID cache, stdio) settle. */
-	for (int i = 0; i < WARMUP; i++)
-		one_cycle();
-	usage_now(&before);
-	t0 = now_ns();
-	for (int i = 0; i < cycles; i++)
-		one_cycle();
-	usage_now(&after);
-	printf("%d VMs created, run and freed in %.2f s (%.2f ms each)\n",
-	       cycles, (now_ns() - t0) / 1e9, (now_ns() - t0) / 1e6 / cycles);
-	printf("fds %d -> %d, VmRSS %ld -> %ld kB, VmSize %ld -> %ld kB, malloc in use %zu -> %zu bytes\n",
-	       before.fds, after.fds, before.rss_kb, after.rss_kb,
-	       before.size_kb, after.size_kb, before.heap_in_use,
-	       after.heap_in_use);
-
-	/* Every fd a VM opens is closed by kvm_vm_free(): no tolerance. */
-	TEST_ASSERT(after.fds == before.fds, "fd leak: %d fds before, %d after",
-		    before.fds, after.fds);
-	/*
-	 * Leaks are per cycle, so over 1000 cycles even the smallest one is
-	 * big: a malloc chunk is at least 32 bytes (32 KB in all), a leaked
-	 * mapping or touched page at least 4 KiB (4 MiB in all); with -c,
-	 * below ~500 cycles a one-page leak may hide under VmRSS's. The
-	 * tolerances sit well below those and well above the slack of a
-	 * steady state: malloc's own bookkeeping may differ by a few hundred
-	 * bytes, glibc may keep up to 1 MiB of freed heap (and the kernel a
-	 * few page-table pages) mapped, which VmSize/VmRSS count.
-	 */
-	TEST_ASSERT(after.heap_in_use <= before.heap_in_use + 4096,
-		    "malloc leak: %zu bytes in use before, %zu after %d cycles",
-		    before.heap_in_use, after.heap_in_use, cycles);
-	TEST_ASSERT(after.size_kb <= before.size_kb + 1024,
-		    "address-space leak: VmSize %ld kB before, %ld kB after %d cycles",
-		    before.size_kb, after.size_kb, cycles);
-	TEST_ASSERT(after.rss_kb <= before.rss_kb + 2048,
-		    "memory leak: VmRSS %ld kB before, %ld kB after %d cycles",
-		    before.rss_kb, after.rss_kb, cycles);
-}
-
 /* ---- main -------------------------------------------------------------- */
 
 static const struct {
@@ -464,20 +358,10 @@ static const struct {
 	{ case_bad_vcpu_id, "vCPU id >= KVM_CAP_MAX_VCPU_ID fails with EINVAL" },
 	{ case_duplicate_vcpu_id, "duplicate vCPU id fails with EEXIST" },
 	{ case_threads, "vCPUs in threads: own id, stack and TSS; shared memory, GDT, IDT" },
-	{ case_cycles, "VM create/run/free cycles leak no fds or memory" },
 };
 
-int main(int argc, char **argv)
+int main(void)
 {
-	int opt;
-
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c' || (cycles = atoi(optarg)) < 1) {
-			fprintf(stderr, "usage: %s [-c VM-cycles (default %d)]\n",
-				argv[0], DEFAULT_CYCLES);
-			return KSFT_FAIL;
-		}
-	}
 	kvm_dev_fd();
 	tap_plan(ARRAY_SIZE(cases));
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
