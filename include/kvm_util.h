@@ -190,6 +190,8 @@ u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
 /* Library internals shared between lib/ files. */
 void vm_memslots_free(struct kvm_vm *vm);
+struct vm_memslot *vm_memslot_new(struct kvm_vm *vm, u32 slot, u32 flags,
+				  u64 gpa, u64 size, void *mem, int fd);
 void vcpu_free(struct kvm_vcpu *vcpu);
 
 /* Fail the test with a guest assert's report. */

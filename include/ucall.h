@@ -70,7 +70,7 @@ do {									\
 struct kvm_vcpu;
 u64 get_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
-/* Transport hooks for guests without port I/O (TDs; see lib/x86/tdx.c). */
+/* Transport hooks for guests without port I/O (TDs; see lib/x86/tdx_vm.c). */
 extern void (*ucall_arch_guest_hook)(struct ucall *uc);
 extern bool (*ucall_arch_host_hook)(struct kvm_vcpu *vcpu, struct ucall *uc);
 

@@ -206,6 +206,40 @@ static void memslot_unmap(struct vm_memslot *s)
 		close(s->fd);
 }
 
+/*
+ * The entry after the last of vm->slots (the array grows as needed), set
+ * up for @size bytes at @gpa whose host mapping is @mem and, if not -1,
+ * whose file is @fd. It is not counted in vm->nr_slots: the caller does
+ * that once KVM has taken the slot.
+ */
+struct vm_memslot *vm_memslot_new(struct kvm_vm *vm, u32 slot, u32 flags,
+				  u64 gpa, u64 size, void *mem, int fd)
+{
+	struct vm_memslot *s;
+
+	if (vm->nr_slots == vm->max_slots) {
+		vm->max_slots = vm->max_slots ? vm->max_slots * 2 : 8;
+		vm->slots = realloc(vm->slots,
+				    vm->max_slots * sizeof(*vm->slots));
+		TEST_ASSERT(vm->slots, "out of memory");
+	}
+	s = &vm->slots[vm->nr_slots];
+	*s = (struct vm_memslot){
+		.region = {
+			.slot = slot,
+			.flags = flags,
+			.guest_phys_addr = gpa,
+			.memory_size = size,
+			.userspace_addr = (u64)mem,
+		},
+		.host_mem = mem,
+		.mmap_size = size,
+		.fd = fd,
+		.next_free = gpa,
+	};
+	return s;
+}
+
 int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
 		     u64 gpa, u32 slot, u64 npages, u32 flags, int numa_node)
 {
@@ -227,28 +261,9 @@ int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
 		numa_tonode_memory(mem, size, numa_node);
 	}
 
-	if (vm->nr_slots == vm->max_slots) {
-		vm->max_slots = vm->max_slots ? vm->max_slots * 2 : 8;
-		vm->slots = realloc(vm->slots,
-				    vm->max_slots * sizeof(*vm->slots));
-		TEST_ASSERT(vm->slots, "out of memory");
-	}
-	s = &vm->slots[vm->nr_slots];
-	*s = (struct vm_memslot){
-		.region = {
-			.slot = slot,
-			.flags = flags,
-			.guest_phys_addr = gpa,
-			.memory_size = size,
-			.userspace_addr = (u64)mem,
-		},
-		.backing = backing,
-		.host_mem = mem,
-		.host_alias = alias,
-		.mmap_size = size,
-		.fd = fd,
-		.next_free = gpa,
-	};
+	s = vm_memslot_new(vm, slot, flags, gpa, size, mem, fd);
+	s->backing = backing;
+	s->host_alias = alias;
 	ret = memslot_update(vm, s);
 	if (ret < 0) {
 		ret = -errno;

@@ -67,7 +67,7 @@
 
 /*
  * Parameter block offsets, shared with tdx_boot.S (which cannot include
- * C structs). tdx.c checks them against struct tdx_boot_params.
+ * C structs). tdx_host_logic.c checks them against struct tdx_boot_params.
  */
 #define TDX_BP_CR0_SET			0x00
 #define TDX_BP_CR4_SET			0x04

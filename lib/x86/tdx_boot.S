@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * TD boot stub. Never runs on the host: tdx.c copies these bytes to
+ * TD boot stub. Never runs on the host: tdx_vm.c copies these bytes to
  * TDX_BOOT_CODE_GPA, and the jump at the reset vector lands on the first.
  *
  * A TD vCPU starts in 32-bit protected mode with paging off, flat

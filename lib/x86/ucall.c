@@ -9,7 +9,7 @@
 #define UCALL_PIO_PORT	0x1000
 
 /*
- * Other transports, for guests that cannot use port I/O: lib/x86/tdx.c
+ * Other transports, for guests that cannot use port I/O: lib/x86/tdx_vm.c
  * sets the guest hook in a TD's copy of the image only (a TD's OUT traps
  * to the TDX module, and the host can read neither its registers nor its
  * stack), and the host hook, which returns false for VMs it does not own.
