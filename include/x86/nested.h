@@ -23,7 +23,7 @@
 
 /*
  * Offsets in struct l2_gprs for the entry assembly, which includes this
- * header for nothing else; nested.c checks them against the struct.
+ * header for nothing else; nested_run.c checks them against the struct.
  */
 #define L2_GPR_RAX	0
 #define L2_GPR_RCX	8
@@ -142,6 +142,15 @@ void __vm_enable_tdp(struct kvm_vm *vm, enum kvm_mmu_format format,
 		     int levels, bool gbpages, bool ad);
 /* Whether 5-level stage-2 tables can be used here, and why not. */
 bool kvm_cpu_has_tdp_5level(const char **why_not);
+
+/*
+ * The usual start of a nested TDP test: skip unless KVM offers nested TDP,
+ * then a VM with one vCPU running @l1_code, an anonymous memslot @slot of
+ * @size bytes at @gpa, vm_enable_tdp() and tdp_identity_map_all().
+ */
+struct kvm_vm *vm_create_tdp_with_one_vcpu(struct kvm_vcpu **vcpu,
+					   void *l1_code, u32 slot, u64 gpa,
+					   u64 size);
 
 /*
  * Map [l2_gpa, +size) to [l1_gpa, +size) in stage-2, RWX, largest pages

@@ -3,7 +3,7 @@
  * SVM, L1 side: turn on EFER.SVME, point MSR_VM_HSAVE_PA at the host save
  * area, and fill a VMCB for an L2 that runs in long mode on L1's own
  * paging, descriptor tables and control registers. The VMRUN itself is in
- * svm_entry.S; the vendor-neutral loop around it in nested.c.
+ * svm_entry.S; the vendor-neutral loop around it in nested_run.c.
  */
 #include "nested.h"
 #include "desc.h"

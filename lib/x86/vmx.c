@@ -5,7 +5,7 @@
  * tables and control registers, with controls adjusted to what the
  * capability MSRs allow (the TRUE_* ones when VMX_BASIC says they exist).
  * The VMLAUNCH/VMRESUME itself is in vmx_entry.S; the vendor-neutral loop
- * around it in nested.c.
+ * around it in nested_run.c.
  */
 #include "nested.h"
 #include "desc.h"

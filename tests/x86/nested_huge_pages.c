@@ -89,11 +89,8 @@ static void run(int max_level)
 	struct kvm_vm *vm;
 	int total;
 
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	vm_memslot_add(vm, VM_MEM_ANON, DATA_GPA, DATA_SLOT,
-		       DATA_SIZE / PAGE_SIZE, 0);
-	vm_enable_tdp(vm);
-	tdp_identity_map_all(vm);
+	vm = vm_create_tdp_with_one_vcpu(&vcpu, l1_main, DATA_SLOT, DATA_GPA,
+					 DATA_SIZE);
 	add_leaf(vm, GVA_2M, L2_BASE_2M, L1_TARGET_2M, PG_LEVEL_2M);
 	if (max_level >= PG_LEVEL_1G)
 		add_leaf(vm, GVA_1G, L2_BASE_1G, DATA_GPA, PG_LEVEL_1G);

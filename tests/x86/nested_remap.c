@@ -118,12 +118,8 @@ int main(void)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 
-	nested_require_tdp();
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	vm_memslot_add(vm, VM_MEM_ANON, DATA_GPA, DATA_SLOT,
-		       DATA_SIZE / PAGE_SIZE, 0);
-	vm_enable_tdp(vm);
-	tdp_identity_map_all(vm);
+	vm = vm_create_tdp_with_one_vcpu(&vcpu, l1_main, DATA_SLOT, DATA_GPA,
+					 DATA_SIZE);
 	add_site(vm, 0, GVA_4K, L2_GPA_4K, PG_LEVEL_4K);
 	add_site(vm, 1, GVA_2M, L2_GPA_2M, PG_LEVEL_2M);
 	sync_global_to_guest(vm, sites);

@@ -70,14 +70,10 @@ int main(void)
 	struct kvm_vm *vm;
 	u64 leaf;
 
-	nested_require_tdp();
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	vm_memslot_add(vm, VM_MEM_ANON, DATA_GPA, DATA_SLOT,
-		       DATA_SIZE / PAGE_SIZE, 0);
-	vm_enable_tdp(vm);
+	vm = vm_create_tdp_with_one_vcpu(&vcpu, l1_main, DATA_SLOT, DATA_GPA,
+					 DATA_SIZE);
 	if (!vm->stage2_mmu.arch.accessed)
 		test_skip("EPT A/D bits are not offered to L1 (EPT_VPID_CAP bit 21 clear), so EPTP[6] stays off");
-	tdp_identity_map_all(vm);
 	tdp_map_level(vm, PAGE_GPA, PAGE_GPA, PAGE_SIZE, KVM_MMU_RWX,
 		      PG_LEVEL_4K);
 	leaf = *tdp_lookup(vm, PAGE_GPA, NULL);
