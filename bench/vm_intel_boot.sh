@@ -23,19 +23,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=1
-args=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) [ $# -ge 2 ] || { echo "vm_intel_boot.sh: --runs needs a value" >&2; exit 2; }
-		runs=$2; shift ;;
-	--runs=*) runs=${1#--runs=} ;;
-	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) args+=("$1") ;;
-	esac
-	shift
-done
-[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "vm_intel_boot.sh: --runs takes a positive number" >&2; exit 2; }
+# shellcheck source=bench/lane_timing.sh
+. "$here/lane_timing.sh"
+lane_timing_args vm_intel_boot.sh 1 "$@"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvmtest-bench-intel.XXXXXX")
 lpid=
@@ -46,13 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-# Milliseconds since $1 (an EPOCHREALTIME value).
-ms_since() {
-	local now=${EPOCHREALTIME/./} then=${1/./}
-	echo $(((now - then) / 1000))
-}
-fmt() { [ "$1" = - ] && echo - || printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 
 declare -a m_tty=() m_start=() m_first=() m_total=()
 for ((i = 1; i <= runs; i++)); do
@@ -81,26 +64,10 @@ for ((i = 1; i <= runs; i++)); do
 	printf 'run %d: ttyS1 %ss, start %ss, first test %ss, total %ss (exit %d)\n' "$i" \
 		"$(fmt "$tty")" "$(fmt "$start")" "$(fmt "$first")" "$(fmt "$total")" "$rc"
 	m_tty+=("$tty") m_start+=("$start") m_first+=("$first") m_total+=("$total")
-	if [ "$first" = - ]; then
-		echo "vm_intel_boot.sh: run $i ran no test; its stderr:" >&2
-		tail -n 25 "$tmp/err$i" >&2
-		exit 1
-	fi
+	[ "$first" != - ] || run_failed vm_intel_boot.sh "$i" "ran no test" "$tmp/err$i"
 done
 
-# best and median of a list of milliseconds ('-' entries ignored).
-stats() {
-	local v=() x
-	for x in "$@"; do [ "$x" = - ] || v+=("$x"); done
-	[ ${#v[@]} -gt 0 ] || { echo "- -"; return; }
-	mapfile -t v < <(printf '%s\n' "${v[@]}" | sort -n)
-	echo "${v[0]} ${v[$((${#v[@]} / 2))]}"
-}
-read -r b m < <(stats "${m_tty[@]}")
-echo "vm_intel: to first ttyS1 line: best $(fmt "$b")s, median $(fmt "$m")s"
-read -r b m < <(stats "${m_start[@]}")
-echo "vm_intel: to runner start:     best $(fmt "$b")s, median $(fmt "$m")s"
-read -r b m < <(stats "${m_first[@]}")
-echo "vm_intel: to first test:       best $(fmt "$b")s, median $(fmt "$m")s (target 180s)"
-read -r b m < <(stats "${m_total[@]}")
-echo "vm_intel: whole selection:     best $(fmt "$b")s, median $(fmt "$m")s"
+summary 'vm_intel: to first ttyS1 line:' '' "${m_tty[@]}"
+summary 'vm_intel: to runner start:    ' '' "${m_start[@]}"
+summary 'vm_intel: to first test:      ' ' (target 180s)' "${m_first[@]}"
+summary 'vm_intel: whole selection:    ' '' "${m_total[@]}"

@@ -14,17 +14,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=3
-args=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) runs=$2; shift ;;
-	--runs=*) runs=${1#--runs=} ;;
-	*) args+=("$1") ;;
-	esac
-	shift
-done
-[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "vm_lane.sh: --runs takes a positive number" >&2; exit 2; }
+# shellcheck source=bench/lane_timing.sh
+. "$here/lane_timing.sh"
+lane_timing_args vm_lane.sh 3 "$@"
 
 # The runner execs the lane for --vm; call the lane directly until the
 # runner is there, so the benchmark measures the same thing either way.
@@ -33,13 +25,6 @@ cmd=("$repo/run_tests.sh" --vm)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvmtest-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-
-# Milliseconds since $1 (an EPOCHREALTIME value).
-ms_since() {
-	local now=${EPOCHREALTIME/./} then=${1/./}
-	echo $(((now - then) / 1000))
-}
-fmt() { [ "$1" = - ] && echo - || printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 
 declare -a first_tap=() first_test=() total=()
 for ((i = 1; i <= runs; i++)); do
@@ -53,24 +38,9 @@ for ((i = 1; i <= runs; i++)); do
 	tot=$(ms_since "$t0")
 	printf 'run %d: TAP version %ss, first test %ss, total %ss\n' "$i" "$(fmt "$tap")" "$(fmt "$test")" "$(fmt "$tot")"
 	first_tap+=("$tap") first_test+=("$test") total+=("$tot")
-	if [ "$test" = - ] && [ "$tap" = - ]; then
-		echo "vm_lane.sh: run $i produced no TAP; its stderr:" >&2
-		tail -n 25 "$tmp/err$i" >&2
-		exit 1
-	fi
+	[ "$test" != - ] || [ "$tap" != - ] || run_failed vm_lane.sh "$i" "produced no TAP" "$tmp/err$i"
 done
 
-# best and median of a list of milliseconds ('-' entries ignored).
-stats() {
-	local v=() x
-	for x in "$@"; do [ "$x" = - ] || v+=("$x"); done
-	[ ${#v[@]} -gt 0 ] || { echo "- -"; return; }
-	mapfile -t v < <(printf '%s\n' "${v[@]}" | sort -n)
-	echo "${v[0]} ${v[$((${#v[@]} / 2))]}"
-}
-read -r b m < <(stats "${first_tap[@]}")
-echo "vm_lane: to TAP version: best $(fmt "$b")s, median $(fmt "$m")s"
-read -r b m < <(stats "${first_test[@]}")
-echo "vm_lane: to first test:  best $(fmt "$b")s, median $(fmt "$m")s (target 45s)"
-read -r b m < <(stats "${total[@]}")
-echo "vm_lane: whole suite:    best $(fmt "$b")s, median $(fmt "$m")s"
+summary 'vm_lane: to TAP version:' '' "${first_tap[@]}"
+summary 'vm_lane: to first test: ' ' (target 45s)' "${first_test[@]}"
+summary 'vm_lane: whole suite:   ' '' "${total[@]}"

@@ -5,7 +5,8 @@
 #   boot-bochs.sh --kernel IMAGE --initrd FILE --console FILE --output FILE
 #                 --cpu MODEL --mem MB --smp N --timeout S --append "cmdline"
 #
-# Same contract as boot-qemu.sh (scripts/vm/lane.sh drives both):
+# Same contract as boot-qemu.sh (scripts/vm/lane.sh drives both; the shared
+# part, options and stopping Bochs, is in scripts/vm/boot-common.sh):
 #   guest ttyS0 -> --console FILE (kernel console), guest ttyS1 -> --output
 #   FILE (the /init protocol); both files are created empty at start.
 #   --append is added to our base command line (console on ttyS0, panic=-1).
@@ -55,26 +56,15 @@ set -uo pipefail
 
 kernel='' initrd='' console='' output='' cpu=corei7_icelake_u mem=2048 smp=1
 timeout=900 append='' smp_note=''
+# --accel is accepted for symmetry with boot-qemu.sh and ignored: Bochs has
+# one "accelerator".
+# shellcheck disable=SC2034
+accel=''
 
-usage() { echo "boot-bochs.sh: $*" >&2; exit 2; }
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel|--initrd|--console|--output|--cpu|--mem|--smp|--timeout|--append)
-		[ $# -ge 2 ] || usage "$1 needs a value"
-		v=${1#--}
-		printf -v "$v" '%s' "$2"
-		shift ;;
-	# Accepted for symmetry with boot-qemu.sh; Bochs has one "accelerator".
-	--accel) [ $# -ge 2 ] || usage "$1 needs a value"; shift ;;
-	*) usage "unknown option '$1'" ;;
-	esac
-	shift
-done
-for v in kernel initrd console output; do
-	[ -n "${!v}" ] || usage "--$v is required"
-done
-[[ $mem =~ ^[0-9]+$ && $smp =~ ^[1-9][0-9]*$ && $timeout =~ ^[0-9]+$ ]] ||
-	usage "--mem, --smp and --timeout take numbers"
+boot_name=boot-bochs.sh
+# shellcheck source=scripts/vm/boot-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/boot-common.sh"
+boot_parse_args "$@"
 [[ $cpu =~ ^[a-z0-9_]+$ ]] || usage "--cpu takes a Bochs model name (bochs --help cpu), e.g. corei7_icelake_u"
 for f in "$kernel" "$initrd"; do
 	[ -f "$f" ] && [ -r "$f" ] || usage "'$f' is not a readable file"
@@ -121,23 +111,8 @@ fi
 
 # --- a private directory for the ISO, bochsrc and Bochs's own log -----------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvmtest-bochs.XXXXXX") || usage "mktemp failed"
-pid=
-stop() {
-	[ -n "$pid" ] || return 0
-	kill -TERM -- "-$pid" 2>/dev/null
-	# Bochs ends on SIGTERM at once; make sure of it.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL -- "-$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	pid=
-}
 # KVMTEST_BOCHS_KEEP=1 keeps the directory (bochsrc, ISO, bochs.log) to debug.
-trap 'stop; [ -n "${KVMTEST_BOCHS_KEEP:-}" ] && echo "boot-bochs.sh: kept $tmp" >&2 || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+trap 'boot_stop; [ -n "${KVMTEST_BOCHS_KEEP:-}" ] && echo "boot-bochs.sh: kept $tmp" >&2 || rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/iso/isolinux"
 # Copies, not graft points: -boot-info-table patches isolinux.bin.
@@ -216,22 +191,7 @@ set -m
 pid=$!
 set +m
 
-parent=$PPID
-start=$SECONDS
-rc=0
-while kill -0 "$pid" 2>/dev/null; do
-	if [ $((SECONDS - start)) -ge "$timeout" ]; then
-		stop
-		rc=124
-		break
-	fi
-	if ! kill -0 "$parent" 2>/dev/null; then
-		stop
-		rc=143
-		break
-	fi
-	sleep 0.2
-done
+boot_watch
 if [ $rc = 0 ]; then
 	wait "$pid"
 	brc=$?

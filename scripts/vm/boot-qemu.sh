@@ -17,29 +17,17 @@
 #   2 bad usage, 3 emulator not installed (one line on stderr says which
 #   package), 4 the emulator refused to start (its message on stderr).
 # --accel is this backend's own: tcg by default; kvm needs a host with
-# nested virtualization.
+# nested virtualization. The options and the stopping of the emulator are
+# shared with boot-bochs.sh: scripts/vm/boot-common.sh.
 set -uo pipefail
 
 kernel= initrd= console= output= cpu='EPYC,+svm,+npt,+la57' mem=2048 smp=1
 timeout=600 append= accel=tcg
 
-usage() { echo "boot-qemu.sh: $*" >&2; exit 2; }
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel|--initrd|--console|--output|--cpu|--mem|--smp|--timeout|--append|--accel)
-		[ $# -ge 2 ] || usage "$1 needs a value"
-		v=${1#--}
-		printf -v "$v" '%s' "$2"
-		shift ;;
-	*) usage "unknown option '$1'" ;;
-	esac
-	shift
-done
-for v in kernel initrd console output; do
-	[ -n "${!v}" ] || usage "--$v is required"
-done
-[[ $mem =~ ^[0-9]+$ && $smp =~ ^[1-9][0-9]*$ && $timeout =~ ^[0-9]+$ ]] ||
-	usage "--mem, --smp and --timeout take numbers"
+boot_name=boot-qemu.sh
+# shellcheck source=scripts/vm/boot-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/boot-common.sh"
+boot_parse_args "$@"
 
 qemu=$(command -v qemu-system-x86_64) || {
 	echo "qemu-system-x86_64 not found; apt-get install qemu-system-x86" >&2
@@ -64,6 +52,7 @@ qarg() { printf '%s' "${1//,/,,}"; }
 
 : >"$console" && : >"$output" || usage "cannot write '$console' or '$output'"
 
+trap 'boot_stop; rm -f "$output.qemu-err"' EXIT
 # The emulator gets its own process group (set -m) so that one kill reaches
 # it and anything it spawned, and a terminal's Ctrl-C reaches only us.
 set -m
@@ -77,49 +66,20 @@ set -m
 pid=$!
 set +m
 
-stop() {
-	kill -TERM -- "-$pid" 2>/dev/null || return 0
-	# QEMU ends on SIGTERM at once; make sure of it.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL -- "-$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-trap 'stop; exit 130' INT
-trap 'stop; exit 143' TERM HUP
-
-# Watchdog: the overall limit, and the parent's death (even a SIGKILLed
-# lane.sh must not leave an emulator spinning a CPU).
-parent=$PPID
-start=$SECONDS
-rc=0
-while kill -0 "$pid" 2>/dev/null; do
-	if [ $((SECONDS - start)) -ge "$timeout" ]; then
-		stop
-		rc=124
-		break
-	fi
-	if ! kill -0 "$parent" 2>/dev/null; then
-		stop
-		rc=143
-		break
-	fi
-	# With -accel kvm, QEMU stops the guest on a KVM internal error and
-	# waits forever: end it now rather than at the timeout.
+# With -accel kvm, QEMU stops the guest on a KVM internal error and waits
+# forever: end it now rather than at the timeout.
+kvm_internal_error() {
 	if [ "$accel" = kvm ] && grep -q 'KVM internal error' "$output.qemu-err" 2>/dev/null; then
-		stop
-		cat "$output.qemu-err" >&2
-		rc=4
-		break
+		return 4
 	fi
-	# Short sleeps keep the exit prompt after a poweroff.
-	sleep 0.2
-done
-if [ $rc = 0 ]; then
+}
+boot_watch kvm_internal_error
+if [ $rc = 4 ]; then
+	cat "$output.qemu-err" >&2
+elif [ $rc = 0 ]; then
 	wait "$pid"
 	qrc=$?
+	pid=
 	# QEMU exits 0 after a guest poweroff or, with -no-reboot, a panic;
 	# non-zero means it could not start (bad CPU model, unreadable file).
 	if [ $qrc != 0 ]; then
@@ -127,5 +87,4 @@ if [ $rc = 0 ]; then
 		rc=4
 	fi
 fi
-rm -f "$output.qemu-err"
 exit $rc
