@@ -1044,20 +1044,31 @@ write_junit
 
 # --- summary.txt: what ran where --------------------------------------------------------
 git_head() {
-	local d=$here/.git ref h
+	local d=$here/.git common ref h line
 	[[ -e $d ]] || { REPLY="(not a git checkout)"; return; }
 	if command -v git >/dev/null; then
 		REPLY=$(git -C "$here" describe --always --dirty --abbrev=40 2>/dev/null) && [[ -n $REPLY ]] && return
 	fi
-	# No git (a VM, a minimal box): read HEAD by hand.
-	[[ -f $d ]] && { REPLY="(git worktree; git not available)"; return; }
+	# No git (a VM, a minimal box): read HEAD by hand. In a worktree .git
+	# is a file naming the worktree's own git dir, whose HEAD is its own
+	# but whose refs live in the main repository's ("commondir").
+	if [[ -f $d ]]; then
+		read -r line <"$d"
+		d=${line#gitdir: }
+		[[ $d == /* ]] || d=$here/$d
+	fi
+	common=$d
+	if [[ -f $d/commondir ]]; then
+		read -r common <"$d/commondir"
+		[[ $common == /* ]] || common=$d/$common
+	fi
 	read -r ref <"$d/HEAD" 2>/dev/null
 	if [[ $ref == 'ref: '* ]]; then
 		ref=${ref#ref: }
-		if [[ -f $d/$ref ]]; then
-			read -r h <"$d/$ref"
+		if [[ -f $common/$ref ]]; then
+			read -r h <"$common/$ref"
 		else
-			while read -r h r; do [[ $r == "$ref" ]] && break; h=; done <"$d/packed-refs" 2>/dev/null
+			while read -r h r; do [[ $r == "$ref" ]] && break; h=; done <"$common/packed-refs" 2>/dev/null
 		fi
 		REPLY="${h:-unknown} ($ref)"
 	else
