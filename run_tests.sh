@@ -406,6 +406,18 @@ for ((j = 0; j < total; j++)); do
 		J_log[j]=$out/${E_name[e]}.log
 	fi
 done
+# Start order: within each --repeat round, entries of the "slow" group go
+# first, so under -j the longest runs overlap the short ones instead of
+# starting last and running alone (TAP still comes out in list order).
+J_order=()
+for ((r = 0; r < total; r += nsel)); do
+	for pass in slow rest; do
+		for ((j = r; j < r + nsel; j++)); do
+			[[ ,${E_groups[J_e[j]]}, == *,slow,* ]] && is_slow=slow || is_slow=rest
+			[[ $is_slow == "$pass" ]] && J_order+=("$j")
+		done
+	done
+done
 declare -A R_job=() # pid -> job, for the running ones
 declare -A E_running=()
 nrunning=0 ndone=0 next_pending=0 next_print=0
@@ -710,12 +722,13 @@ flush() {
 	done
 }
 
-# Pick the next job to start: the first pending one whose entry is not
-# already running (--repeat never runs one entry twice at the same time).
+# Pick the next job to start: the first pending one in start order whose
+# entry is not already running (--repeat never runs one entry twice at the same time).
 pick() {
-	local k lim=$((next_pending + nsel + jobs))
-	while ((next_pending < total)) && [[ ${J_state[next_pending]} != pending ]]; do ((next_pending++)); done
-	for ((k = next_pending; k < total && k < lim; k++)); do
+	local i k lim=$((next_pending + nsel + jobs))
+	while ((next_pending < total)) && [[ ${J_state[J_order[next_pending]]} != pending ]]; do ((next_pending++)); done
+	for ((i = next_pending; i < total && i < lim; i++)); do
+		k=${J_order[i]}
 		[[ ${J_state[k]} == pending ]] || continue
 		[[ -z ${E_running[${J_e[k]}]-} ]] || continue
 		REPLY=$k

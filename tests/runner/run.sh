@@ -270,6 +270,15 @@ timeout_scenario
 sigint_scenario INT
 sigint_scenario TERM
 
+# Start order: a "slow" entry listed last still starts first (-j1 -v
+# streams output in run order), while TAP keeps list order.
+printf '%s\n' 'quick pass 20 order' 'quick2 pass 20 order' 'long slow 20 order,slow 1' >"$tmp/slow.list"
+run slowfirst --list "$tmp/slow.list" -j 1 -v -o "$tmp/slowfirst.d"
+check "slow group: exit 0" rc_is 0
+check "slow group: TAP in list order" [ "$(tap_names "$tmp/slowfirst.out")" = "quick quick2 long" ]
+check "slow group: started first" \
+	[ "$(grep -m1 -o 'slow: done\|pass: hello' "$tmp/slowfirst.out")" = "slow: done" ]
+
 # --repeat: counts per test; flaky fails every second run.
 rm -f "$FAKE_STATE/flaky.count"
 run repeat -t flaky -t pass --repeat 3 -o "$tmp/repeat.d"
