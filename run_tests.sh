@@ -411,10 +411,11 @@ done
 # starting last and running alone (TAP still comes out in list order).
 J_order=()
 for ((r = 0; r < total; r += nsel)); do
-	for pass in slow rest; do
+	for want_slow in 1 0; do
 		for ((j = r; j < r + nsel; j++)); do
-			[[ ,${E_groups[J_e[j]]}, == *,slow,* ]] && is_slow=slow || is_slow=rest
-			[[ $is_slow == "$pass" ]] && J_order+=("$j")
+			is_slow=0
+			[[ ,${E_groups[J_e[j]]}, == *,slow,* ]] && is_slow=1
+			((is_slow == want_slow)) && J_order+=("$j")
 		done
 	done
 done
@@ -723,7 +724,8 @@ flush() {
 }
 
 # Pick the next job to start: the first pending one in start order whose
-# entry is not already running (--repeat never runs one entry twice at the same time).
+# entry is not already running (--repeat never runs one entry twice at the
+# same time).
 pick() {
 	local i k lim=$((next_pending + nsel + jobs))
 	while ((next_pending < total)) && [[ ${J_state[J_order[next_pending]]} != pending ]]; do ((next_pending++)); done
