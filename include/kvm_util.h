@@ -166,6 +166,12 @@ void vcpu_ioctl_named(struct kvm_vcpu *vcpu, unsigned long cmd, void *arg,
 #define vcpu_ioctl(vcpu, cmd, arg) vcpu_ioctl_named(vcpu, cmd, arg, #cmd)
 int __vcpu_run(struct kvm_vcpu *vcpu);
 void vcpu_run(struct kvm_vcpu *vcpu);
+/*
+ * Finish the instruction behind the last exit (an I/O or MMIO access)
+ * without running on: KVM_RUN with immediate_exit, as api.rst advises
+ * before saving vCPU state, so no half-done operation is left in KVM.
+ */
+void vcpu_complete_io(struct kvm_vcpu *vcpu);
 const char *exit_reason_str(u32 exit_reason);
 
 /* Assert the last exit was @reason, naming both on failure. */

@@ -76,6 +76,18 @@ void vcpu_run(struct kvm_vcpu *vcpu)
 		    ret);
 }
 
+void vcpu_complete_io(struct kvm_vcpu *vcpu)
+{
+	int ret;
+
+	vcpu->run->immediate_exit = 1;
+	ret = __vcpu_run(vcpu);
+	vcpu->run->immediate_exit = 0;
+	TEST_ASSERT(ret == -1 && errno == EINTR,
+		    "KVM_RUN with immediate_exit on vCPU %u: rc %d, expected EINTR",
+		    vcpu->id, ret);
+}
+
 const char *exit_reason_str(u32 exit_reason)
 {
 	static const char *const names[] = {
