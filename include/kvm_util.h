@@ -94,6 +94,14 @@ struct kvm_vm *vm_create_with_one_vcpu(struct kvm_vcpu **vcpu,
 struct kvm_vm *vm_create_with_vcpus(int nr_vcpus, void *guest_code,
 				    struct kvm_vcpu **vcpus);
 void kvm_vm_free(struct kvm_vm *vm);
+/*
+ * Put a new KVM VM behind @vm, as on the target of a migration: the same
+ * memory (every memslot registered again over the same host mapping), page
+ * tables and library state as they are, each vCPU created again with its
+ * id and CPUID but no state; give it one with vcpu_load_state(). The old
+ * VM and vCPUs are closed first, so nothing of them stays in KVM.
+ */
+void vm_restart(struct kvm_vm *vm);
 
 int __vm_ioctl(struct kvm_vm *vm, unsigned long cmd, void *arg);
 void vm_ioctl_named(struct kvm_vm *vm, unsigned long cmd, void *arg,
@@ -196,6 +204,9 @@ u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
 /* Library internals shared between lib/ files. */
 void vm_memslots_free(struct kvm_vm *vm);
+void vm_memslots_register(struct kvm_vm *vm);
+void vcpus_close(struct kvm_vm *vm);
+void vcpus_reopen(struct kvm_vm *vm);
 struct vm_memslot *vm_memslot_new(struct kvm_vm *vm, u32 slot, u32 flags,
 				  u64 gpa, u64 size, void *mem, int fd);
 void vcpu_free(struct kvm_vcpu *vcpu);

@@ -339,6 +339,21 @@ void vm_get_dirty_log(struct kvm_vm *vm, u32 slot, void *bitmap)
 	vm_ioctl(vm, KVM_GET_DIRTY_LOG, &log);
 }
 
+void vm_memslots_register(struct kvm_vm *vm)
+{
+	for (int i = 0; i < vm->nr_slots; i++) {
+		struct vm_memslot *s = &vm->slots[i];
+
+		TEST_ASSERT(!(s->region.flags & KVM_MEM_GUEST_MEMFD),
+			    "memslot %u is backed by guest_memfd: its contents cannot follow the VM",
+			    s->region.slot);
+		errno = -memslot_update(vm, s);
+		TEST_ASSERT(!errno, "registering memslot %u again at GPA 0x%llx",
+			    s->region.slot,
+			    (unsigned long long)s->region.guest_phys_addr);
+	}
+}
+
 void vm_memslots_free(struct kvm_vm *vm)
 {
 	for (int i = 0; i < vm->nr_slots; i++)

@@ -19,6 +19,25 @@ static size_t vcpu_mmap_size(void)
 	return size;
 }
 
+/* KVM's side of a vCPU: its fd and kvm_run, in the VM vcpu->vm has now. */
+static void vcpu_open(struct kvm_vcpu *vcpu)
+{
+	vcpu->fd = ioctl(vcpu->vm->fd, KVM_CREATE_VCPU, vcpu->id);
+	TEST_ASSERT(vcpu->fd >= 0, "KVM_CREATE_VCPU(%u)", vcpu->id);
+	vcpu->run = mmap(NULL, vcpu_mmap_size(), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	TEST_ASSERT(vcpu->run != MAP_FAILED, "mmap of vCPU %u's kvm_run",
+		    vcpu->id);
+}
+
+static void vcpu_close(struct kvm_vcpu *vcpu)
+{
+	munmap(vcpu->run, vcpu_mmap_size());
+	close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
 struct kvm_vcpu *vm_vcpu_add(struct kvm_vm *vm, u32 id, void *guest_code)
 {
 	struct kvm_vcpu *vcpu;
@@ -28,11 +47,7 @@ struct kvm_vcpu *vm_vcpu_add(struct kvm_vm *vm, u32 id, void *guest_code)
 	TEST_ASSERT(vcpu, "out of memory");
 	vcpu->vm = vm;
 	vcpu->id = id;
-	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
-	TEST_ASSERT(vcpu->fd >= 0, "KVM_CREATE_VCPU(%u)", id);
-	vcpu->run = mmap(NULL, vcpu_mmap_size(), PROT_READ | PROT_WRITE,
-			 MAP_SHARED, vcpu->fd, 0);
-	TEST_ASSERT(vcpu->run != MAP_FAILED, "mmap of vCPU %u's kvm_run", id);
+	vcpu_open(vcpu);
 	vm->vcpus[vm->nr_vcpus++] = vcpu;
 	x86_vcpu_init(vcpu, guest_code);
 	return vcpu;
@@ -40,10 +55,23 @@ struct kvm_vcpu *vm_vcpu_add(struct kvm_vm *vm, u32 id, void *guest_code)
 
 void vcpu_free(struct kvm_vcpu *vcpu)
 {
-	munmap(vcpu->run, vcpu_mmap_size());
-	close(vcpu->fd);
+	vcpu_close(vcpu);
 	free(vcpu->arch.cpuid);
 	free(vcpu);
+}
+
+void vcpus_close(struct kvm_vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_close(vm->vcpus[i]);
+}
+
+void vcpus_reopen(struct kvm_vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_open(vm->vcpus[i]);
+		x86_vcpu_reopen(vm->vcpus[i]);
+	}
 }
 
 int __vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long cmd, void *arg)

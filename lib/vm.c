@@ -103,6 +103,17 @@ struct kvm_vm *vm_create_with_one_vcpu(struct kvm_vcpu **vcpu,
 	return vm_create_with_vcpus(1, guest_code, vcpu);
 }
 
+void vm_restart(struct kvm_vm *vm)
+{
+	TEST_ASSERT(vm->fd >= 0, "vm_restart: a fake VM has no KVM VM to replace");
+	vcpus_close(vm);
+	close(vm->fd);
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->type);
+	TEST_ASSERT(vm->fd >= 0, "vm_restart: KVM_CREATE_VM(type %lu)", vm->type);
+	vm_memslots_register(vm);
+	vcpus_reopen(vm);
+}
+
 void kvm_vm_free(struct kvm_vm *vm)
 {
 	if (!vm)

@@ -140,6 +140,9 @@ bool kvm_cpu_has(struct x86_cpu_feature feature);
 u32 kvm_cpuid_reg(u32 function, u32 index, int reg);
 int kvm_cpu_max_pa_bits(void);
 
+/* The port of the ucall transport (lib/x86/ucall.c): OUT, struct in RDI. */
+#define UCALL_PIO_PORT		0x1000
+
 /* Per-VM and per-vCPU x86 state, embedded in struct kvm_vm / kvm_vcpu. */
 struct kvm_vm_arch {
 	u64 gdt;		/* GVA of the shared GDT */
@@ -170,9 +173,22 @@ void vcpu_args_set(struct kvm_vcpu *vcpu, int nargs, ...);
 void vcpu_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
 void vcpu_dump(FILE *out, struct kvm_vcpu *vcpu);
 
+/*
+ * Everything KVM keeps of a vCPU (registers, events, FPU/XSAVE, MSRs,
+ * nested state), saved and loaded as a VMM migrating it would. Finish a
+ * pending I/O exit first (vcpu_complete_io()).
+ */
+struct kvm_x86_state;
+struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu);
+void vcpu_load_state(struct kvm_vcpu *vcpu, const struct kvm_x86_state *st);
+const struct kvm_nested_state *
+kvm_x86_state_nested(const struct kvm_x86_state *st);
+void kvm_x86_state_free(struct kvm_x86_state *st);
+
 /* Library-internal x86 hooks called by the common VM/vCPU code. */
 void x86_vm_init(struct kvm_vm *vm);
 void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code);
+void x86_vcpu_reopen(struct kvm_vcpu *vcpu);
 
 /* Guest-side instructions. */
 static inline void outb(u16 port, u8 value)

@@ -6,8 +6,6 @@
  */
 #include "kvm_util.h"
 
-#define UCALL_PIO_PORT	0x1000
-
 /*
  * Other transports, for guests that cannot use port I/O: lib/x86/tdx_vm.c
  * sets the guest hook in a TD's copy of the image only (a TD's OUT traps

@@ -70,6 +70,12 @@ void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code)
 	vcpu_regs_set(vcpu, &regs);
 }
 
+/* A vCPU created again (vm_restart()) gets the CPUID it had, no state. */
+void x86_vcpu_reopen(struct kvm_vcpu *vcpu)
+{
+	vcpu_set_cpuid(vcpu, vcpu->arch.cpuid);
+}
+
 void vcpu_regs_get(struct kvm_vcpu *vcpu, struct kvm_regs *regs)
 {
 	vcpu_ioctl(vcpu, KVM_GET_REGS, regs);
@@ -126,4 +132,14 @@ void vcpu_dump(FILE *out, struct kvm_vcpu *vcpu)
 		"  cr0 0x%llx cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx\n",
 		vcpu->id, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx,
 		r.rsi, r.rdi, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	/* What KVM says went wrong: 1 is "emulation failed" (api.rst). */
+	if (vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		fprintf(out, "  internal error: suberror %u, %u data words:",
+			vcpu->run->internal.suberror, vcpu->run->internal.ndata);
+		for (u32 i = 0; i < vcpu->run->internal.ndata &&
+				i < ARRAY_SIZE(vcpu->run->internal.data); i++)
+			fprintf(out, " 0x%llx",
+				(unsigned long long)vcpu->run->internal.data[i]);
+		fputc('\n', out);
+	}
 }

@@ -14,9 +14,11 @@
  *    VMCB), and saved VMCS12/VMCB12 contents that match what L1 wrote;
  *  - sets it back: the other vendor's format is refused with EINVAL, the
  *    state as taken is accepted;
- * after which L2 must go on counting from where it was and L1 on checking,
- * as if nothing happened. A KVM that loses L1's or L2's state across the
- * round trip breaks the count, or L1 at its next exit.
+ * and later, at a second sync, saves the whole vCPU (nested state
+ * included), replaces the VM by a new one over the same memory and loads
+ * it there, as a migration does. L2 must go on counting from where it was
+ * and L1 on checking, as if nothing happened: a KVM that loses L1's or
+ * L2's state on the way breaks the count, or L1 at its next exit.
  */
 #include <errno.h>
 
@@ -29,6 +31,7 @@
 
 #define HC_COUNT	0x636e74ULL	/* "cnt": arg is L2's counter */
 #define SYNC_AT		8		/* L2 syncs to the host before this */
+#define MIGRATE_AT	12		/* ... and again, to be migrated */
 #define COUNT_TO	16
 #define CANARY		0xa5
 
@@ -39,6 +42,8 @@ static void l2_main(void)
 	for (u64 i = 0;; i++) {
 		if (i == SYNC_AT)
 			GUEST_SYNC(1);
+		if (i == MIGRATE_AT)
+			GUEST_SYNC(2);
 		l2_hypercall(HC_COUNT, i);
 	}
 }
@@ -52,7 +57,7 @@ static void l1_main(struct nested_state *s)
 }
 
 static u64 state_gva;
-static bool synced;
+static int syncs;
 
 /*
  * A buffer whose size field covers only the header: KVM must answer E2BIG
@@ -121,7 +126,27 @@ static void check_vmx_state(struct kvm_vm *vm, struct nested_state *s,
 		   saved_rev, l1_rev);
 }
 
-static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
+/*
+ * The second sync: the whole vCPU, nested state included, into a new VM
+ * over the same memory, as a migration would (L2 still running).
+ */
+static void migrate(struct kvm_vcpu *vcpu)
+{
+	struct kvm_x86_state *st;
+	const struct kvm_nested_state *nested;
+
+	vcpu_complete_io(vcpu);
+	st = vcpu_save_state(vcpu);
+	nested = kvm_x86_state_nested(st);
+	TEST_ASSERT(nested && (nested->flags & KVM_STATE_NESTED_GUEST_MODE),
+		    "saved state lacks nested guest mode (flags 0x%x)",
+		    nested ? nested->flags : 0);
+	vm_restart(vcpu->vm);
+	vcpu_load_state(vcpu, st);
+	kvm_x86_state_free(st);
+}
+
+static void round_trip(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vm *vm = vcpu->vm;
 	struct nested_state *s = nested_state_hva(vm, state_gva);
@@ -131,9 +156,6 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 	int ret;
 
 	TEST_ASSERT(st && wrong, "out of memory");
-	TEST_ASSERT(uc->args[0] == 1 && !synced, "unexpected sync %llu",
-		    (unsigned long long)uc->args[0]);
-	synced = true;
 	/* The OUT behind this ucall must be done before state is taken. */
 	vcpu_complete_io(vcpu);
 
@@ -165,6 +187,17 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 	free(st);
 }
 
+static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
+{
+	TEST_ASSERT(uc->args[0] == (u64)syncs + 1, "sync %llu after %d syncs",
+		    (unsigned long long)uc->args[0], syncs);
+	syncs++;
+	if (syncs == 1)
+		round_trip(vcpu);
+	else
+		migrate(vcpu);
+}
+
 int main(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -184,8 +217,8 @@ int main(void)
 
 	tap_plan(8);
 	vcpu_run_to_done(vcpu, on_sync, NULL);
-	TEST_ASSERT(synced, "L2 never reached its sync point");
-	tap_result(true, "after the round trip L2 counted on to %d and L1 checked every value",
+	TEST_ASSERT(syncs == 2, "L2 reached %d of its 2 sync points", syncs);
+	tap_result(true, "after the round trip and a migration to a new VM, L2 counted on to %d and L1 checked every value",
 		   COUNT_TO);
 	kvm_vm_free(vm);
 	tap_exit();

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * All of an x86 vCPU's state that KVM keeps, saved and loaded the way a VMM
+ * migrates a vCPU: what tests need to restore a vCPU into a new VM
+ * (vm_restart()) and check that KVM lost nothing, nested state included.
+ *
+ * Load order matters and follows what KVM checks: CPUID is already set
+ * when the vCPU is created; special registers and MSRs (EFER, CR4,
+ * IA32_FEATURE_CONTROL, VM_HSAVE_PA) come before the nested state, which
+ * KVM validates against them; plain registers come last so nothing
+ * before them moves RIP.
+ */
+#include "kvm_util.h"
+
+struct kvm_x86_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp_state;
+	struct kvm_debugregs debugregs;
+	struct kvm_xcrs xcrs;
+	bool has_xcrs;
+	struct kvm_xsave *xsave;
+	bool xsave2;			/* KVM_GET_XSAVE2 sized it */
+	struct kvm_msrs *msrs;
+	struct kvm_nested_state *nested;	/* NULL without the cap */
+};
+
+/* Every MSR KVM lists for save/restore, plus SVM's VM_HSAVE_PA. */
+static struct kvm_msrs *msrs_to_save(struct kvm_vcpu *vcpu)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 }, *list;
+	struct kvm_msrs *msrs;
+	u32 n;
+
+	/* The first call fails with E2BIG and tells the count. */
+	kvm_dev_ioctl(KVM_GET_MSR_INDEX_LIST, &probe);
+	list = calloc(1, sizeof(*list) + (probe.nmsrs + 1) * sizeof(u32));
+	TEST_ASSERT(list, "out of memory");
+	list->nmsrs = probe.nmsrs;
+	TEST_ASSERT(kvm_dev_ioctl(KVM_GET_MSR_INDEX_LIST, list) == 0,
+		    "KVM_GET_MSR_INDEX_LIST");
+	n = list->nmsrs;
+	/* Not in KVM's list, yet an L1 running L2 depends on it. */
+	if (kvm_cpu_has(X86_FEATURE_SVM))
+		list->indices[n++] = MSR_VM_HSAVE_PA;
+
+	msrs = calloc(1, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
+	TEST_ASSERT(msrs, "out of memory");
+	msrs->nmsrs = n;
+	for (u32 i = 0; i < n; i++)
+		msrs->entries[i].index = list->indices[i];
+	free(list);
+	return msrs;
+}
+
+/*
+ * KVM_GET_MSRS and KVM_SET_MSRS stop at the first MSR they refuse and
+ * return how many they did. Run @cmd over all of @msrs; at each refusal
+ * @refused decides, and returns whether it dropped the entry from @msrs
+ * (else it is stepped over).
+ */
+static void msrs_ioctl(struct kvm_vcpu *vcpu, unsigned long cmd,
+		       struct kvm_msrs *msrs,
+		       bool (*refused)(struct kvm_vcpu *vcpu,
+				       struct kvm_msrs *msrs, u32 i))
+{
+	size_t entry_size = sizeof(msrs->entries[0]);
+	struct kvm_msrs *rest = calloc(1, sizeof(*rest) +
+					  msrs->nmsrs * entry_size);
+	u32 done = 0;
+
+	TEST_ASSERT(rest, "out of memory");
+	while (done < msrs->nmsrs) {
+		int ret;
+
+		rest->nmsrs = msrs->nmsrs - done;
+		memcpy(rest->entries, &msrs->entries[done],
+		       rest->nmsrs * entry_size);
+		ret = __vcpu_ioctl(vcpu, cmd, rest);
+		TEST_ASSERT(ret >= 0, "%s on vCPU %u",
+			    cmd == KVM_GET_MSRS ? "KVM_GET_MSRS" : "KVM_SET_MSRS",
+			    vcpu->id);
+		memcpy(&msrs->entries[done], rest->entries, ret * entry_size);
+		done += ret;
+		if (done < msrs->nmsrs && !refused(vcpu, msrs, done))
+			done++;
+	}
+	free(rest);
+}
+
+/* One this vCPU cannot read (a feature its CPUID lacks): leave it out. */
+static bool drop_unreadable(struct kvm_vcpu *vcpu, struct kvm_msrs *msrs,
+			    u32 i)
+{
+	memmove(&msrs->entries[i], &msrs->entries[i + 1],
+		(msrs->nmsrs - i - 1) * sizeof(msrs->entries[0]));
+	msrs->nmsrs--;
+	return true;
+}
+
+/*
+ * Some MSRs KVM lists for saving cannot be written back in every VM (its
+ * async-PF MSRs want an in-kernel LAPIC, which these VMs do not have),
+ * even with the value they hold. Step over one only if the new vCPU holds
+ * the saved value already, so nothing that needed restoring is dropped.
+ */
+static bool skip_if_already_held(struct kvm_vcpu *vcpu,
+				 struct kvm_msrs *msrs, u32 i)
+{
+	const struct kvm_msr_entry *e = &msrs->entries[i];
+
+	TEST_ASSERT(vcpu_get_msr(vcpu, e->index) == e->data,
+		    "KVM_SET_MSRS on vCPU %u refused MSR 0x%x = 0x%llx, which the vCPU does not already hold",
+		    vcpu->id, e->index, (unsigned long long)e->data);
+	return false;
+}
+
+struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
+{
+	struct kvm_x86_state *st = calloc(1, sizeof(*st));
+	int xsave_size = vm_check_cap(vcpu->vm, KVM_CAP_XSAVE2);
+	int nested_size = kvm_check_cap(KVM_CAP_NESTED_STATE);
+
+	TEST_ASSERT(st, "out of memory");
+	vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &st->events);
+	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &st->mp_state);
+	vcpu_regs_get(vcpu, &st->regs);
+	vcpu_sregs_get(vcpu, &st->sregs);
+	vcpu_ioctl(vcpu, KVM_GET_DEBUGREGS, &st->debugregs);
+	st->has_xcrs = kvm_check_cap(KVM_CAP_XCRS) > 0;
+	if (st->has_xcrs)
+		vcpu_ioctl(vcpu, KVM_GET_XCRS, &st->xcrs);
+
+	st->xsave2 = xsave_size > (int)sizeof(struct kvm_xsave);
+	st->xsave = calloc(1, st->xsave2 ? (size_t)xsave_size : sizeof(*st->xsave));
+	TEST_ASSERT(st->xsave, "out of memory");
+	if (st->xsave2)
+		vcpu_ioctl(vcpu, KVM_GET_XSAVE2, st->xsave);
+	else
+		vcpu_ioctl(vcpu, KVM_GET_XSAVE, st->xsave);
+
+	st->msrs = msrs_to_save(vcpu);
+	msrs_ioctl(vcpu, KVM_GET_MSRS, st->msrs, drop_unreadable);
+
+	if (nested_size > 0) {
+		st->nested = calloc(1, nested_size);
+		TEST_ASSERT(st->nested, "out of memory");
+		st->nested->size = nested_size;
+		vcpu_ioctl(vcpu, KVM_GET_NESTED_STATE, st->nested);
+	}
+	return st;
+}
+
+void vcpu_load_state(struct kvm_vcpu *vcpu, const struct kvm_x86_state *st)
+{
+	struct kvm_x86_state *w = (struct kvm_x86_state *)st;
+
+	vcpu_sregs_set(vcpu, &w->sregs);
+	msrs_ioctl(vcpu, KVM_SET_MSRS, w->msrs, skip_if_already_held);
+	vcpu_ioctl(vcpu, KVM_SET_XSAVE, w->xsave);
+	if (w->has_xcrs)
+		vcpu_ioctl(vcpu, KVM_SET_XCRS, &w->xcrs);
+	vcpu_ioctl(vcpu, KVM_SET_DEBUGREGS, &w->debugregs);
+	vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &w->events);
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &w->mp_state);
+	if (w->nested)
+		vcpu_ioctl(vcpu, KVM_SET_NESTED_STATE, w->nested);
+	vcpu_regs_set(vcpu, &w->regs);
+}
+
+const struct kvm_nested_state *
+kvm_x86_state_nested(const struct kvm_x86_state *st)
+{
+	return st->nested;
+}
+
+void kvm_x86_state_free(struct kvm_x86_state *st)
+{
+	if (!st)
+		return;
+	free(st->xsave);
+	free(st->msrs);
+	free(st->nested);
+	free(st);
+}
