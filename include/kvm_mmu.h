@@ -80,7 +80,11 @@ static inline void kvm_mmu_map(struct kvm_vm *vm, struct kvm_mmu *mmu,
 /* Remove the mappings of a range; returns how many leaves were cleared. */
 u64 kvm_mmu_unmap(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr, u64 size);
 
-/* Give every page in a mapped range the rights @prot (KVM_MMU_*). */
+/*
+ * Give every page in a mapped range the rights @prot (KVM_MMU_*). Only the
+ * presence and rights bits change: A/D, memory type, the shared or C bit
+ * and bits set by hand stay, also in the leaves of a huge leaf split here.
+ */
 void kvm_mmu_protect(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 		     u64 size, unsigned int prot);
 

@@ -116,26 +116,35 @@ static u64 alloc_table(struct walk *w)
 	return vm_phys_pages_alloc(w->vm, 1, PAGE_SIZE, KVMT_MAIN_SLOT);
 }
 
+/* The bits map and protect decide: presence and access rights. */
+static u64 rights_bits(const struct kvm_mmu_arch *a)
+{
+	return a->present | a->readable | a->writable | a->executable |
+	       a->nx | a->user;
+}
+
 /*
  * Replace the huge leaf *pte by a table of leaves one level down that map
- * the same memory with the same rights, so part of it can be changed.
+ * the same memory with the same rights, so part of it can be changed. The
+ * children keep what else the leaf held (A/D, memory type, shared or C
+ * bit, bits a test set by hand), all but its size bit and address.
  */
 static void split_leaf(struct walk *w, u64 *pte, int level)
 {
-	const struct kvm_mmu *mmu = w->mmu;
-	u64 keep = *pte & (mmu->arch.accessed | mmu->arch.dirty |
-			   mmu->arch.s_bit | mmu->arch.c_bit);
+	const struct kvm_mmu_arch *a = &w->mmu->arch;
+	u64 keep = (*pte & ~(a->addr_mask | a->huge | rights_bits(a))) |
+		   (*pte & (a->s_bit | a->c_bit));
 	u64 child_size = PG_LEVEL_SIZE(level - 1);
-	u64 tmpl = leaf_template(mmu, kvm_mmu_pte_prot(mmu, *pte) &
+	u64 tmpl = leaf_template(w->mmu, kvm_mmu_pte_prot(w->mmu, *pte) &
 				 ~(KVM_MMU_SHARED | KVM_MMU_ENCRYPTED),
 				 level - 1) | keep;
-	u64 paddr = kvm_mmu_pte_paddr(mmu, *pte, level);
+	u64 paddr = kvm_mmu_pte_paddr(w->mmu, *pte, level);
 	u64 table_gpa = alloc_table(w);
 	u64 *table = addr_gpa2hva(w->vm, table_gpa);
 
 	for (int i = 0; i < PTES_PER_TABLE; i++)
 		table[i] = tmpl | (paddr + i * child_size);
-	*pte = table_pte(mmu, table_gpa);
+	*pte = table_pte(w->mmu, table_gpa);
 }
 
 static bool leaf_fits(const struct walk *w, int level, u64 vaddr)
@@ -175,10 +184,10 @@ static void walk_entry(struct walk *w, u64 *pte, int level, u64 vaddr,
 			return;
 		}
 		if (whole && w->op == WALK_PROTECT) {
-			*pte = (*pte & (mmu->arch.addr_mask |
-					mmu->arch.accessed | mmu->arch.dirty |
-					mmu->arch.s_bit | mmu->arch.c_bit)) |
-			       w->leaf[level];
+			/* New rights; all else the leaf holds stays. */
+			u64 rights = rights_bits(&mmu->arch);
+
+			*pte = (*pte & ~rights) | (w->leaf[level] & rights);
 			w->count++;
 			return;
 		}

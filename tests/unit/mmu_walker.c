@@ -28,6 +28,8 @@
 #define E_PS	(1ULL << 7)
 #define E_A	(1ULL << 8)
 #define E_D	(1ULL << 9)
+/* Ignored by the CPU in a leaf of all three formats: a test's own bit. */
+#define SOFT_BIT	(1ULL << 11)
 
 #define SZ_4K	PG_LEVEL_SIZE(PG_LEVEL_4K)
 #define SZ_2M	PG_LEVEL_SIZE(PG_LEVEL_2M)
@@ -298,7 +300,7 @@ static bool case_encodings(const struct cfg *cfg)
 	bool ept = f == KVM_MMU_FORMAT_EPT;
 	const unsigned int *prots = ept ? ept_prots : guest_prots;
 	int nprots = ept ? ARRAY_SIZE(ept_prots) : ARRAY_SIZE(guest_prots);
-	u64 ad = ept ? E_A | E_D : G_A | G_D;
+	u64 ad = (ept ? E_A | E_D : G_A | G_D) | SOFT_BIT;
 
 	for (int level = PG_LEVEL_4K; level <= PG_LEVEL_1G; level++) {
 		for (int i = 0; i < nprots; i++) {
@@ -327,7 +329,10 @@ static bool case_encodings(const struct cfg *cfg)
 			if (!check_table_entries(&e, e.mmu, va, level))
 				return false;
 
-			/* Protect must keep A/D and the address, change the rights. */
+			/*
+			 * Protect changes the rights and keeps all else: the
+			 * address, A/D, a bit the walker does not manage.
+			 */
 			other = prots[(i + 1) % nprots];
 			*pte |= ad;
 			kvm_mmu_protect(e.vm, e.mmu, va, size, other);
@@ -590,7 +595,7 @@ static bool case_protect(const struct cfg *cfg)
 
 	/* One 4K page of the read-only 1G leaf: split down to 4K. */
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va, &level);
-	*pte |= f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D;
+	*pte |= (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D) | SOFT_BIT;
 	kvm_mmu_protect(e.vm, e.mmu, va + SZ_2M + 5 * SZ_4K, SZ_4K, KVM_MMU_RWX);
 	CHECK(check_range(&e, e.mmu, va + SZ_2M, va + SZ_2M + 5 * SZ_4K, d, ro,
 			  PG_LEVEL_4K, 0) == 5, "4K before");
@@ -601,16 +606,18 @@ static bool case_protect(const struct cfg *cfg)
 			  ro, PG_LEVEL_4K, 0) == 506, "4K after");
 	CHECK(check_range(&e, e.mmu, va, va + SZ_2M, d, ro, PG_LEVEL_2M, 0) == 1,
 	      "2M sibling");
-	/* The split children keep the huge leaf's A/D bits. */
+	/* The split children keep the huge leaf's A/D and software bits. */
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va + SZ_2M + 5 * SZ_4K, &level);
 	CHECK(*pte == (expected_leaf(f, KVM_MMU_RWX, PG_LEVEL_4K,
 				     pa + SZ_2M + 5 * SZ_4K) |
-		       (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D)),
+		       (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D) |
+		       SOFT_BIT),
 	      "split child 0x%llx", X(*pte));
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va + 100 * SZ_2M, &level);
 	CHECK(*pte == (expected_leaf(f, KVM_MMU_READ, PG_LEVEL_2M,
 				     pa + 100 * SZ_2M) |
-		       (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D)),
+		       (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D) |
+		       SOFT_BIT),
 	      "split 2M child 0x%llx", X(*pte));
 
 	/* Protect leaves holes alone: it changes rights, it does not map. */
