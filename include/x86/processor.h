@@ -51,6 +51,7 @@
 #define X86_EFLAGS_IF	BIT_ULL(9)
 
 #define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
 #define EFER_SCE		BIT_ULL(0)
 #define EFER_LME		BIT_ULL(8)
 #define EFER_LMA		BIT_ULL(10)
