@@ -199,6 +199,14 @@ typedef void (*ucall_handler_t)(struct kvm_vcpu *vcpu, struct ucall *uc,
 void vcpu_run_to_done(struct kvm_vcpu *vcpu, ucall_handler_t on_sync,
 		      void *data);
 
+/*
+ * Run until the guest syncs (UCALL_SYNC), finishes (UCALL_DONE) or exits
+ * for anything but a ucall (UCALL_NONE: the exit is in vcpu->run), for
+ * tests that handle exits of their own. Guest printfs are printed and a
+ * guest assert fails the test, as in vcpu_run_to_done().
+ */
+u64 vcpu_run_next(struct kvm_vcpu *vcpu, struct ucall *uc);
+
 /* Run once and return the ucall the guest made (UCALL_NONE if none). */
 u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 

@@ -68,26 +68,38 @@ u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
 	return get_ucall(vcpu, uc);
 }
 
+u64 vcpu_run_next(struct kvm_vcpu *vcpu, struct ucall *uc)
+{
+	for (;;) {
+		u64 cmd = vcpu_run_ucall(vcpu, uc);
+
+		switch (cmd) {
+		case UCALL_PRINTF:
+			printf("%.*s", (int)sizeof(uc->buffer), uc->buffer);
+			fflush(stdout);
+			break;
+		case UCALL_ABORT:
+			report_guest_assert(uc);
+		default:
+			return cmd;
+		}
+	}
+}
+
 void vcpu_run_to_done(struct kvm_vcpu *vcpu, ucall_handler_t on_sync,
 		      void *data)
 {
 	struct ucall uc;
 
 	for (;;) {
-		switch (vcpu_run_ucall(vcpu, &uc)) {
+		switch (vcpu_run_next(vcpu, &uc)) {
 		case UCALL_DONE:
 			return;
-		case UCALL_PRINTF:
-			printf("%.*s", (int)sizeof(uc.buffer), uc.buffer);
-			fflush(stdout);
-			break;
 		case UCALL_SYNC:
 			TEST_ASSERT(on_sync, "unexpected GUEST_SYNC(0x%llx)",
 				    (unsigned long long)uc.args[0]);
 			on_sync(vcpu, &uc, data);
 			break;
-		case UCALL_ABORT:
-			report_guest_assert(&uc);
 		default:
 			vcpu_dump(stderr, vcpu);
 			TEST_FAIL("vCPU %u: unexpected exit %s (%u) outside a ucall",

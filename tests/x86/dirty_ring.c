@@ -128,12 +128,10 @@ int main(void)
 	tap_plan(ROUND_ALL + 2);
 	for (;;) {
 		struct ucall uc;
-		u64 cmd = vcpu_run_ucall(vcpu, &uc);
+		u64 cmd = vcpu_run_next(vcpu, &uc);
 
 		if (cmd == UCALL_DONE)
 			break;
-		if (cmd == UCALL_ABORT)
-			report_guest_assert(&uc);
 		if (vcpu->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
 			ring_full_exits++;
 			harvest(vm, &r);

@@ -83,12 +83,10 @@ int main(void)
 	tap_plan(4);
 	for (;;) {
 		struct ucall uc;
-		u64 cmd = vcpu_run_ucall(vcpu, &uc);
+		u64 cmd = vcpu_run_next(vcpu, &uc);
 
 		if (cmd == UCALL_DONE)
 			break;
-		if (cmd == UCALL_ABORT)
-			report_guest_assert(&uc);
 		if (cmd == UCALL_SYNC) {
 			TEST_ASSERT_EQ(uc.args[0], 1);
 			set_filter(vm, false);
