@@ -207,6 +207,12 @@ void vcpu_run_to_done(struct kvm_vcpu *vcpu, ucall_handler_t on_sync,
  */
 u64 vcpu_run_next(struct kvm_vcpu *vcpu, struct ucall *uc);
 
+/*
+ * The ucalls every run loop handles alike: print a guest printf (and say
+ * so: run on), fail the test on a guest assert; false for anything else.
+ */
+bool ucall_print_or_abort(u64 cmd, struct ucall *uc);
+
 /* Run once and return the ucall the guest made (UCALL_NONE if none). */
 u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 

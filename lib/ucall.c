@@ -68,21 +68,24 @@ u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
 	return get_ucall(vcpu, uc);
 }
 
+bool ucall_print_or_abort(u64 cmd, struct ucall *uc)
+{
+	if (cmd == UCALL_ABORT)
+		report_guest_assert(uc);
+	if (cmd != UCALL_PRINTF)
+		return false;
+	printf("%.*s", (int)sizeof(uc->buffer), uc->buffer);
+	fflush(stdout);
+	return true;
+}
+
 u64 vcpu_run_next(struct kvm_vcpu *vcpu, struct ucall *uc)
 {
 	for (;;) {
 		u64 cmd = vcpu_run_ucall(vcpu, uc);
 
-		switch (cmd) {
-		case UCALL_PRINTF:
-			printf("%.*s", (int)sizeof(uc->buffer), uc->buffer);
-			fflush(stdout);
-			break;
-		case UCALL_ABORT:
-			report_guest_assert(uc);
-		default:
+		if (!ucall_print_or_abort(cmd, uc))
 			return cmd;
-		}
 	}
 }
 

@@ -56,20 +56,15 @@ u64 tdx_run_until_ucall(struct kvm_vcpu *vcpu, struct ucall *uc,
 			on_fault(vcpu, mf, data);
 			continue;
 		}
-		switch (get_ucall(vcpu, uc)) {
-		case UCALL_PRINTF:
-			printf("%.*s", (int)sizeof(uc->buffer), uc->buffer);
-			fflush(stdout);
+		u64 cmd = get_ucall(vcpu, uc);
+
+		if (ucall_print_or_abort(cmd, uc))
 			continue;
-		case UCALL_ABORT:
-			report_guest_assert(uc);
-		case UCALL_NONE:
+		if (cmd == UCALL_NONE)
 			TEST_FAIL("TD vCPU %u: unexpected exit %s (%u) outside a ucall",
 				  vcpu->id, exit_reason_str(vcpu->run->exit_reason),
 				  vcpu->run->exit_reason);
-		default:
-			return uc->cmd;
-		}
+		return cmd;
 	}
 }
 
