@@ -347,8 +347,8 @@ void vm_memslots_register(struct kvm_vm *vm)
 		TEST_ASSERT(!(s->region.flags & KVM_MEM_GUEST_MEMFD),
 			    "memslot %u is backed by guest_memfd: its contents cannot follow the VM",
 			    s->region.slot);
-		errno = -memslot_update(vm, s);
-		TEST_ASSERT(!errno, "registering memslot %u again at GPA 0x%llx",
+		TEST_ASSERT(!memslot_update(vm, s),
+			    "registering memslot %u again at GPA 0x%llx",
 			    s->region.slot,
 			    (unsigned long long)s->region.guest_phys_addr);
 	}
