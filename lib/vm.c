@@ -29,6 +29,13 @@ static void vm_init_common(struct kvm_vm *vm, int va_bits, int pa_bits)
 	kvm_mmu_init(vm, &vm->mmu, va_bits == 57 ? 5 : 4, &arch);
 }
 
+/* KVM's VM behind @vm, of @vm->type. */
+static void vm_open(struct kvm_vm *vm)
+{
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->type);
+	TEST_ASSERT(vm->fd >= 0, "KVM_CREATE_VM(type %lu)", vm->type);
+}
+
 struct kvm_vm *vm_create(const struct vm_options *opts)
 {
 	static const struct vm_options defaults = { .va_bits = 48,
@@ -46,8 +53,7 @@ struct kvm_vm *vm_create(const struct vm_options *opts)
 	vm->type = opts->type;
 	if (opts->va_bits == 57)
 		TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_LA57));
-	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, opts->type);
-	TEST_ASSERT(vm->fd >= 0, "KVM_CREATE_VM(type %lu)", opts->type);
+	vm_open(vm);
 
 	mem_size = opts->mem_size ? opts->mem_size : DEFAULT_MAIN_MEM;
 	ret = __vm_memslot_add(vm, opts->backing, 0, KVMT_MAIN_SLOT,
@@ -108,8 +114,7 @@ void vm_restart(struct kvm_vm *vm)
 	TEST_ASSERT(vm->fd >= 0, "vm_restart: a fake VM has no KVM VM to replace");
 	vcpus_close(vm);
 	close(vm->fd);
-	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->type);
-	TEST_ASSERT(vm->fd >= 0, "vm_restart: KVM_CREATE_VM(type %lu)", vm->type);
+	vm_open(vm);
 	vm_memslots_register(vm);
 	vcpus_reopen(vm);
 }

@@ -181,10 +181,14 @@ void vcpu_dump(FILE *out, struct kvm_vcpu *vcpu);
  */
 struct kvm_x86_state;
 struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu);
-void vcpu_load_state(struct kvm_vcpu *vcpu, const struct kvm_x86_state *st);
-const struct kvm_nested_state *
-kvm_x86_state_nested(const struct kvm_x86_state *st);
+void vcpu_load_state(struct kvm_vcpu *vcpu, struct kvm_x86_state *st);
 void kvm_x86_state_free(struct kvm_x86_state *st);
+/*
+ * Migrate the whole VM, as a VMM would, into a new KVM VM over the same
+ * memory: every vCPU's pending exit finished, its state saved, the VM
+ * replaced (vm_restart()) and the state loaded into the new vCPUs.
+ */
+void vm_migrate(struct kvm_vm *vm);
 
 /* Library-internal x86 hooks called by the common VM/vCPU code. */
 void x86_vm_init(struct kvm_vm *vm);

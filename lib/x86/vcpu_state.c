@@ -20,8 +20,7 @@ struct kvm_x86_state {
 	struct kvm_debugregs debugregs;
 	struct kvm_xcrs xcrs;
 	bool has_xcrs;
-	struct kvm_xsave *xsave;
-	bool xsave2;			/* KVM_GET_XSAVE2 sized it */
+	struct kvm_xsave *xsave;	/* KVM_CAP_XSAVE2's size, if larger */
 	struct kvm_msrs *msrs;
 	struct kvm_nested_state *nested;	/* NULL without the cap */
 };
@@ -120,6 +119,7 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
 {
 	struct kvm_x86_state *st = calloc(1, sizeof(*st));
 	int xsave_size = vm_check_cap(vcpu->vm, KVM_CAP_XSAVE2);
+	bool xsave2 = xsave_size > (int)sizeof(struct kvm_xsave);
 	int nested_size = kvm_check_cap(KVM_CAP_NESTED_STATE);
 
 	TEST_ASSERT(st, "out of memory");
@@ -132,10 +132,9 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
 	if (st->has_xcrs)
 		vcpu_ioctl(vcpu, KVM_GET_XCRS, &st->xcrs);
 
-	st->xsave2 = xsave_size > (int)sizeof(struct kvm_xsave);
-	st->xsave = calloc(1, st->xsave2 ? (size_t)xsave_size : sizeof(*st->xsave));
+	st->xsave = calloc(1, xsave2 ? (size_t)xsave_size : sizeof(*st->xsave));
 	TEST_ASSERT(st->xsave, "out of memory");
-	if (st->xsave2)
+	if (xsave2)
 		vcpu_ioctl(vcpu, KVM_GET_XSAVE2, st->xsave);
 	else
 		vcpu_ioctl(vcpu, KVM_GET_XSAVE, st->xsave);
@@ -152,27 +151,19 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
 	return st;
 }
 
-void vcpu_load_state(struct kvm_vcpu *vcpu, const struct kvm_x86_state *st)
+void vcpu_load_state(struct kvm_vcpu *vcpu, struct kvm_x86_state *st)
 {
-	struct kvm_x86_state *w = (struct kvm_x86_state *)st;
-
-	vcpu_sregs_set(vcpu, &w->sregs);
-	msrs_ioctl(vcpu, KVM_SET_MSRS, w->msrs, skip_if_already_held);
-	vcpu_ioctl(vcpu, KVM_SET_XSAVE, w->xsave);
-	if (w->has_xcrs)
-		vcpu_ioctl(vcpu, KVM_SET_XCRS, &w->xcrs);
-	vcpu_ioctl(vcpu, KVM_SET_DEBUGREGS, &w->debugregs);
-	vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &w->events);
-	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &w->mp_state);
-	if (w->nested)
-		vcpu_ioctl(vcpu, KVM_SET_NESTED_STATE, w->nested);
-	vcpu_regs_set(vcpu, &w->regs);
-}
-
-const struct kvm_nested_state *
-kvm_x86_state_nested(const struct kvm_x86_state *st)
-{
-	return st->nested;
+	vcpu_sregs_set(vcpu, &st->sregs);
+	msrs_ioctl(vcpu, KVM_SET_MSRS, st->msrs, skip_if_already_held);
+	vcpu_ioctl(vcpu, KVM_SET_XSAVE, st->xsave);
+	if (st->has_xcrs)
+		vcpu_ioctl(vcpu, KVM_SET_XCRS, &st->xcrs);
+	vcpu_ioctl(vcpu, KVM_SET_DEBUGREGS, &st->debugregs);
+	vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &st->events);
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &st->mp_state);
+	if (st->nested)
+		vcpu_ioctl(vcpu, KVM_SET_NESTED_STATE, st->nested);
+	vcpu_regs_set(vcpu, &st->regs);
 }
 
 void kvm_x86_state_free(struct kvm_x86_state *st)
@@ -183,4 +174,19 @@ void kvm_x86_state_free(struct kvm_x86_state *st)
 	free(st->msrs);
 	free(st->nested);
 	free(st);
+}
+
+void vm_migrate(struct kvm_vm *vm)
+{
+	struct kvm_x86_state *st[KVMT_MAX_VCPUS];
+
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_complete_io(vm->vcpus[i]);
+		st[i] = vcpu_save_state(vm->vcpus[i]);
+	}
+	vm_restart(vm);
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_load_state(vm->vcpus[i], st[i]);
+		kvm_x86_state_free(st[i]);
+	}
 }

@@ -128,22 +128,22 @@ static void check_vmx_state(struct kvm_vm *vm, struct nested_state *s,
 
 /*
  * The second sync: the whole vCPU, nested state included, into a new VM
- * over the same memory, as a migration would (L2 still running).
+ * over the same memory, as a migration would (L2 still running). The new
+ * vCPU can only be in guest mode if the migrated state said so.
  */
 static void migrate(struct kvm_vcpu *vcpu)
 {
-	struct kvm_x86_state *st;
-	const struct kvm_nested_state *nested;
+	u32 max_size = kvm_check_cap(KVM_CAP_NESTED_STATE);
+	struct kvm_nested_state *now = calloc(1, max_size);
 
-	vcpu_complete_io(vcpu);
-	st = vcpu_save_state(vcpu);
-	nested = kvm_x86_state_nested(st);
-	TEST_ASSERT(nested && (nested->flags & KVM_STATE_NESTED_GUEST_MODE),
-		    "saved state lacks nested guest mode (flags 0x%x)",
-		    nested ? nested->flags : 0);
-	vm_restart(vcpu->vm);
-	vcpu_load_state(vcpu, st);
-	kvm_x86_state_free(st);
+	TEST_ASSERT(now, "out of memory");
+	vm_migrate(vcpu->vm);
+	now->size = max_size;
+	vcpu_ioctl(vcpu, KVM_GET_NESTED_STATE, now);
+	TEST_ASSERT(now->flags & KVM_STATE_NESTED_GUEST_MODE,
+		    "migrated vCPU is not in nested guest mode (flags 0x%x)",
+		    now->flags);
+	free(now);
 }
 
 static void round_trip(struct kvm_vcpu *vcpu)

@@ -3,10 +3,10 @@
  * vcpu_migrate: a running guest is moved to a new VM, as a VMM migrates
  * one, and must not notice.
  *
- * At each sync the host finishes the pending exit, saves all the state KVM
- * keeps of the vCPU (vcpu_save_state(): registers, events, XSAVE, MSRs,
- * debug registers, ...), closes the VM, creates a new one over the same
- * memory (vm_restart()) and loads the state into its fresh vCPU. The guest
+ * At each sync the host migrates the VM (vm_migrate()): it finishes the
+ * pending exit, saves all the state KVM keeps of the vCPU (registers,
+ * events, XSAVE, MSRs, debug registers, ...), closes the VM, creates a new
+ * one over the same memory and loads the state into its fresh vCPU. The guest
  * then checks what each piece of state carried: an MSR it wrote
  * (KERNEL_GS_BASE), XMM15 held across the exit (XSAVE), DR0
  * (debug registers), its stack and callee-saved registers (the compiler
@@ -74,16 +74,10 @@ static void guest_main(bool use_xmm)
 
 static void migrate(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 {
-	struct kvm_vm *vm = vcpu->vm;
 	int *rounds = data;
-	struct kvm_x86_state *st;
 
 	TEST_ASSERT_EQ(uc->args[0], (u64)*rounds);
-	vcpu_complete_io(vcpu);
-	st = vcpu_save_state(vcpu);
-	vm_restart(vm);
-	vcpu_load_state(vcpu, st);
-	kvm_x86_state_free(st);
+	vm_migrate(vcpu->vm);
 	/* The guest's checks run after this, up to the next sync. */
 	if (*rounds)
 		tap_result(true, "round %d: the guest found its state intact in the new VM",
