@@ -1125,9 +1125,10 @@ if [[ -n $interrupted ]]; then
 fi
 if ((opt_bisect)); then
 	((failed_any)) && leave 1
-	# Nothing ran for real (all skipped) or there was no KVM to test.
+	# "Nothing was tested" is decided by what ran: every entry skipped
+	# (a host without /dev/kvm skips them all). A missing /dev/kvm alone
+	# says nothing: a selection that ran and passed is good.
 	((n_pass + cnt[XFAIL] == 0)) && leave 125
-	[[ -n $kvm_problem ]] && leave 125
 	leave 0
 fi
 leave $((failed_any ? 1 : 0))
