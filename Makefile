@@ -28,7 +28,8 @@ CPPFLAGS += $(KHDR_INCLUDES) -Iinclude -Iinclude/$(ARCH_DIR) -MMD -MP
 LDFLAGS  += -static -no-pie -Wl,--no-warnings
 LDLIBS   += -lnuma -lcap -lpthread
 
-LIB_SRCS  := $(wildcard lib/*.c lib/$(ARCH_DIR)/*.c lib/$(ARCH_DIR)/*.S)
+LIB_SRCS  := $(wildcard lib/*.c lib/$(ARCH_DIR)/*.c lib/$(ARCH_DIR)/*.S \
+		     lib/$(ARCH_DIR)/*/*.c lib/$(ARCH_DIR)/*/*.S)
 LIB_OBJS  := $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRCS)))
 LIBKVMT   := $(BUILD)/libkvmtest.a
 

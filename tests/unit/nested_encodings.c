@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 
 #include "kvm_util.h"
-#include "nested.h"
+#include "nested/nested.h"
 
 #define X(v)		((unsigned long long)(v))
 #define FAKE_MEM	(256 * MiB)

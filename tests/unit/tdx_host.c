@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "kvm_util.h"
-#include "tdx.h"
+#include "tdx/tdx.h"
 
 /* Layouts as Documentation/virt/kvm/x86/intel-tdx.rst (6.16+) gives them. */
 static bool case_uapi_layout(void)
