@@ -208,8 +208,9 @@ void vcpu_run_to_done(struct kvm_vcpu *vcpu, ucall_handler_t on_sync,
 u64 vcpu_run_next(struct kvm_vcpu *vcpu, struct ucall *uc);
 
 /*
- * The ucalls every run loop handles alike: print a guest printf (and say
- * so: run on), fail the test on a guest assert; false for anything else.
+ * The ucalls every run loop handles alike: print a guest printf, record a
+ * guest check or case boundary (and say so: run on), fail the test on a
+ * guest assert; false for anything else.
  */
 bool ucall_print_or_abort(u64 cmd, struct ucall *uc);
 

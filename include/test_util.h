@@ -107,6 +107,9 @@ void __printf(2, 3) tap_result(bool pass, const char *fmt, ...);
 void __printf(2, 3) tap_skip(const char *reason, const char *fmt, ...);
 void __printf(1, 2) tap_info(const char *fmt, ...);
 void __noreturn tap_exit(void);
+/* tap_exit(), failing the test also when @failed (checks outside cases). */
+void __noreturn tap_finish(bool failed);
+void tap_reset(void);
 
 /*
  * Run fn(arg) in a child process and collect its exit status and what it
@@ -125,6 +128,12 @@ void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res);
  */
 void __printf(3, 4)
 tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...);
+
+/*
+ * Run fn(arg) in a child, streaming its output as "# " lines; a "SKIP:"
+ * line goes to @skip. Returns the wait status. The base of run_case().
+ */
+int child_stream(void (*fn)(void *arg), void *arg, char *skip, size_t skip_len);
 
 /* Monotonic time in nanoseconds. */
 u64 now_ns(void);

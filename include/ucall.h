@@ -18,6 +18,9 @@ enum ucall_cmd {
 	UCALL_ABORT,	/* buffer: "file:line: expr: message" */
 	UCALL_PRINTF,	/* buffer: the formatted text */
 	UCALL_DONE,
+	UCALL_CHECK,	/* args[0]: passed; buffer: the failure, if not */
+	UCALL_CASE,	/* buffer: the name of the case that begins */
+	UCALL_CASE_SKIP,/* buffer: why the current case is skipped */
 };
 
 #define UCALL_MAX_ARGS		6

@@ -4,7 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "test_util.h"
+#include "test_check.h"
 
 void test_assert_fail(const char *file, int line, const char *expr,
 		      const char *fmt, ...)
@@ -20,6 +20,7 @@ void test_assert_fail(const char *file, int line, const char *expr,
 	va_end(ap);
 	fprintf(stderr, "\n  errno: %d (%s)\n", saved_errno,
 		saved_errno ? strerror(saved_errno) : "none");
+	check_case_abort("host assert failed");
 	exit(KSFT_FAIL);
 }
 

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "test_util.h"
+#include "test_check.h"
 
 /*
  * Fork a child that runs fn(arg) with stdout and stderr on a pipe, and
@@ -31,6 +31,8 @@ static pid_t spawn_child(void (*fn)(void *arg), void *arg, int *out_fd)
 		close(pipefd[1]);
 		/* A pipe would make stdout fully buffered: stream by line. */
 		setvbuf(stdout, NULL, _IOLBF, 0);
+		/* The child is a test of its own: no case, no TAP line yet. */
+		checks_reset();
 		fn(arg);
 		fflush(stdout);
 		fflush(stderr);
@@ -73,23 +75,17 @@ void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res)
 }
 
 /*
- * One TAP case in a child process, so a failed assert (host or guest) ends
- * that case only and the next cases still run and report. The child's
- * output is streamed as "# " lines while it runs, so a case that hangs
- * until the runner's timeout still shows how far it got; a test_skip() in
- * the child becomes the case's SKIP reason.
+ * Run fn(arg) in a child and stream what it prints as "# " lines while it
+ * runs, so a case that hangs until the runner's timeout still shows how far
+ * it got. A "SKIP: reason" line (test_skip(), case_skip()) is kept in
+ * @skip instead. Returns the child's wait status.
  */
-void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
+int child_stream(void (*fn)(void *arg), void *arg, char *skip, size_t skip_len)
 {
-	char name[256], line[1024], skip[sizeof(line)] = "";
+	char line[1024];
 	size_t len = 0;
 	int fd, status;
-	va_list ap;
 	pid_t pid;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
 
 	pid = spawn_child(fn, arg, &fd);
 	for (;;) {
@@ -102,7 +98,7 @@ void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
 				len++;
 			line[len] = '\0';
 			if (!strncmp(line, "SKIP: ", 6))
-				snprintf(skip, sizeof(skip), "%s", line + 6);
+				snprintf(skip, skip_len, "%s", line + 6);
 			else if (len)
 				tap_info("%s", line);
 			len = 0;
@@ -114,7 +110,21 @@ void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
 	}
 	close(fd);
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	return status;
+}
 
+/* One TAP case in a child process, judged by its exit status alone. */
+void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
+{
+	char name[256], skip[512] = "";
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+
+	status = child_stream(fn, arg, skip, sizeof(skip));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP) {
 		tap_skip(skip[0] ? skip : "skipped", "%s", name);
 		return;

@@ -4,6 +4,7 @@
  * vCPU and dispatches what the guest asked for.
  */
 #include "kvm_util.h"
+#include "test_check.h"
 
 void ucall(u64 cmd, int nargs, ...)
 {
@@ -56,6 +57,7 @@ void ucall_assert(const char *file, int line, const char *expr,
 
 void report_guest_assert(struct ucall *uc)
 {
+	check_case_abort("guest assert failed");
 	fflush(stdout);
 	fprintf(stderr, "==== Guest Assertion Failure ====\n  %.*s\n",
 		(int)sizeof(uc->buffer), uc->buffer);
@@ -72,6 +74,8 @@ bool ucall_print_or_abort(u64 cmd, struct ucall *uc)
 {
 	if (cmd == UCALL_ABORT)
 		report_guest_assert(uc);
+	if (check_handle_ucall(cmd, uc))
+		return true;
 	if (cmd != UCALL_PRINTF)
 		return false;
 	printf("%.*s", (int)sizeof(uc->buffer), uc->buffer);

@@ -9,6 +9,7 @@
 
 #include "kvm_util.h"
 #include "exception.h"
+#include "test_check.h"
 
 static u64 shared_value;
 
@@ -130,12 +131,47 @@ static bool guest_failure_reported(void *guest_code, const char *expect)
 	return true;
 }
 
+/* Three guest cases, the middle one broken: a failed check goes on. */
+static void guest_checks(void)
+{
+	GUEST_CASE("guest case one");
+	GUEST_CHECK_EQ(2 * 21, 42);
+	GUEST_CASE("guest case broken");
+	GUEST_CHECK_EQ(2 * 21, 43);
+	GUEST_CHECK(true, "unused");
+	GUEST_CASE("guest case three");
+	GUEST_CHECK_EQ(7 * 6, 42);
+	GUEST_DONE();
+}
+
+static void run_guest_checks(void *unused)
+{
+	run_guest(guest_checks);
+	checks_exit();
+}
+
+static bool guest_checks_go_on(void)
+{
+	struct child_result res;
+	bool ok;
+
+	run_in_child(run_guest_checks, NULL, &res);
+	ok = WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	     strstr(res.output, "\nok 1 guest case one\n") &&
+	     strstr(res.output, "check failed: 2 * 21 == 43: seen 0x2a, expected 0x2b") &&
+	     strstr(res.output, "\nnot ok 2 guest case broken\n") &&
+	     strstr(res.output, "\nok 3 guest case three\n");
+	if (!ok)
+		tap_info("child status 0x%x, output:\n%s", res.status, res.output);
+	return ok;
+}
+
 int main(void)
 {
 	char expect[128];
 
 	kvm_dev_fd();
-	tap_plan(5);
+	tap_plan(6);
 	tap_result(case_run_sync_print(), "run, sync with arguments, print, shared globals");
 
 	snprintf(expect, sizeof(expect),
@@ -149,5 +185,7 @@ int main(void)
 		   "guest code that returns is reported");
 	tap_result(case_installed_handler(),
 		   "an installed exception handler runs and resumes the guest");
+	tap_result(guest_checks_go_on(),
+		   "guest checks: a failed one reports its case and the next cases run");
 	tap_exit();
 }
