@@ -44,6 +44,7 @@ enum pg_level {
 #define KVM_MMU_USER		BIT(3)	/* stage-1 only: CPL3 may access */
 #define KVM_MMU_SHARED		BIT(4)	/* TDX: set the shared (S) bit */
 #define KVM_MMU_ENCRYPTED	BIT(5)	/* SEV: set the C-bit */
+#define KVM_MMU_MMIO		BIT(6)	/* map: the target is device MMIO, not RAM */
 #define KVM_MMU_RW		(KVM_MMU_READ | KVM_MMU_WRITE)
 #define KVM_MMU_RWX		(KVM_MMU_READ | KVM_MMU_WRITE | KVM_MMU_EXEC)
 

@@ -57,6 +57,7 @@ struct vm_options {
 	enum vm_mem_backing backing;
 	int numa_node;		/* bind main memory to this node, -1 = any */
 	bool no_image;		/* do not load the test binary (fake VMs) */
+	enum vm_irqchip irqchip;	/* 0: the in-kernel irqchip (x86/apic.h) */
 };
 
 struct kvm_vm {

@@ -295,7 +295,7 @@ void kvm_mmu_map_level(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 	TEST_ASSERT(IS_ALIGNED(paddr, PAGE_SIZE),
 		    "kvm_mmu_map: paddr 0x%llx is not 4 KiB aligned",
 		    (unsigned long long)paddr);
-	TEST_ASSERT(vm_gpa_range_backed(vm, paddr, size),
+	TEST_ASSERT((prot & KVM_MMU_MMIO) || vm_gpa_range_backed(vm, paddr, size),
 		    "kvm_mmu_map: paddr range 0x%llx+0x%llx is not all in memslots",
 		    (unsigned long long)paddr, (unsigned long long)size);
 	walk_range(&w, "kvm_mmu_map", vaddr, size);

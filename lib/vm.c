@@ -34,6 +34,7 @@ static void vm_open(struct kvm_vm *vm)
 {
 	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->type);
 	TEST_ASSERT(vm->fd >= 0, "KVM_CREATE_VM(type %lu)", vm->type);
+	x86_vm_open(vm);
 }
 
 struct kvm_vm *vm_create(const struct vm_options *opts)
@@ -51,6 +52,7 @@ struct kvm_vm *vm_create(const struct vm_options *opts)
 
 	vm->kvm_fd = kvm_dev_fd();
 	vm->type = opts->type;
+	vm->arch.irqchip = opts->irqchip;
 	if (opts->va_bits == 57)
 		TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_LA57));
 	vm_open(vm);

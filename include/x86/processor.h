@@ -144,11 +144,25 @@ int kvm_cpu_max_pa_bits(void);
 /* The port of the ucall transport (lib/x86/ucall.c): OUT, struct in RDI. */
 #define UCALL_PIO_PORT		0x1000
 
+/*
+ * The interrupt controllers KVM emulates for a VM (struct vm_options'
+ * irqchip). The default is what the in-tree selftests and most VMMs' PC
+ * machines use: KVM_CREATE_IRQCHIP, so KVM_IRQ_LINE reaches an IOAPIC and
+ * every vCPU has a LAPIC; helpers in x86/apic.h.
+ */
+enum vm_irqchip {
+	VM_IRQCHIP_DEFAULT,	/* KERNEL where KVM offers it, else NONE */
+	VM_IRQCHIP_KERNEL,	/* KVM_CREATE_IRQCHIP: LAPICs, IOAPIC, PICs */
+	VM_IRQCHIP_SPLIT,	/* KVM_CAP_SPLIT_IRQCHIP: LAPICs only */
+	VM_IRQCHIP_NONE,	/* none: KVM_INTERRUPT, HLT exits to userspace */
+};
+
 /* Per-VM and per-vCPU x86 state, embedded in struct kvm_vm / kvm_vcpu. */
 struct kvm_vm_arch {
 	u64 gdt;		/* GVA of the shared GDT */
 	u64 idt;		/* GVA of the shared IDT */
 	bool has_gbpages;
+	enum vm_irqchip irqchip;
 };
 
 struct kvm_vcpu_arch {
@@ -185,13 +199,15 @@ void vcpu_load_state(struct kvm_vcpu *vcpu, struct kvm_x86_state *st);
 void kvm_x86_state_free(struct kvm_x86_state *st);
 /*
  * Migrate the whole VM, as a VMM would, into a new KVM VM over the same
- * memory: every vCPU's pending exit finished, its state saved, the VM
- * replaced (vm_restart()) and the state loaded into the new vCPUs.
+ * memory: every vCPU's pending exit finished, its state saved (its LAPIC
+ * included), the VM-wide state saved (kvmclock, the in-kernel PICs and
+ * IOAPIC), the VM replaced (vm_restart()) and all of it loaded again.
  */
 void vm_migrate(struct kvm_vm *vm);
 
 /* Library-internal x86 hooks called by the common VM/vCPU code. */
 void x86_vm_init(struct kvm_vm *vm);
+void x86_vm_open(struct kvm_vm *vm);	/* each KVM VM opened for @vm */
 void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code);
 void x86_vcpu_reopen(struct kvm_vcpu *vcpu);
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "kvm_util.h"
+#include "apic.h"
 #include "desc.h"
 
 #define GUEST_STACK_PAGES	8
@@ -68,6 +69,16 @@ void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code)
 	regs.rip = (u64)guest_code;
 	regs.rflags = X86_EFLAGS_FIXED;
 	vcpu_regs_set(vcpu, &regs);
+
+	/*
+	 * With an in-kernel LAPIC every vCPU but the boot CPU waits for
+	 * INIT/SIPI; ours start at guest_code like the boot CPU.
+	 */
+	if (vm_has_lapic(vm)) {
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+		vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &mp);
+	}
 }
 
 /* A vCPU created again (vm_restart()) gets the CPUID it had, no state. */

@@ -5,18 +5,24 @@
  * (vm_restart()) and check that KVM lost nothing, nested state included.
  *
  * Load order matters and follows what KVM checks: CPUID is already set
- * when the vCPU is created; special registers and MSRs (EFER, CR4,
+ * when the vCPU is created; special registers (APIC base included) come
+ * before the LAPIC, whose ID format follows the x2APIC mode; the LAPIC
+ * comes before MSRs, since KVM arms a TSC-deadline write only in the
+ * timer mode the LVT says; special registers and MSRs (EFER, CR4,
  * IA32_FEATURE_CONTROL, VM_HSAVE_PA) come before the nested state, which
  * KVM validates against them; plain registers come last so nothing
  * before them moves RIP.
  */
 #include "kvm_util.h"
+#include "apic.h"
 
 struct kvm_x86_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_vcpu_events events;
 	struct kvm_mp_state mp_state;
+	struct kvm_lapic_state lapic;
+	bool has_lapic;
 	struct kvm_debugregs debugregs;
 	struct kvm_xcrs xcrs;
 	bool has_xcrs;
@@ -100,7 +106,7 @@ static bool drop_unreadable(struct kvm_vcpu *vcpu, struct kvm_msrs *msrs,
 
 /*
  * Some MSRs KVM lists for saving cannot be written back in every VM (its
- * async-PF MSRs want an in-kernel LAPIC, which these VMs do not have),
+ * async-PF MSRs want an in-kernel LAPIC, which VM_IRQCHIP_NONE lacks),
  * even with the value they hold. Step over one only if the new vCPU holds
  * the saved value already, so nothing that needed restoring is dropped.
  */
@@ -127,6 +133,9 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
 	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &st->mp_state);
 	vcpu_regs_get(vcpu, &st->regs);
 	vcpu_sregs_get(vcpu, &st->sregs);
+	st->has_lapic = vm_has_lapic(vcpu->vm);
+	if (st->has_lapic)
+		vcpu_lapic_get(vcpu, &st->lapic);
 	vcpu_ioctl(vcpu, KVM_GET_DEBUGREGS, &st->debugregs);
 	st->has_xcrs = kvm_check_cap(KVM_CAP_XCRS) > 0;
 	if (st->has_xcrs)
@@ -154,6 +163,8 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
 void vcpu_load_state(struct kvm_vcpu *vcpu, struct kvm_x86_state *st)
 {
 	vcpu_sregs_set(vcpu, &st->sregs);
+	if (st->has_lapic)
+		vcpu_lapic_set(vcpu, &st->lapic);
 	msrs_ioctl(vcpu, KVM_SET_MSRS, st->msrs, skip_if_already_held);
 	vcpu_ioctl(vcpu, KVM_SET_XSAVE, st->xsave);
 	if (st->has_xcrs)
@@ -179,12 +190,19 @@ void kvm_x86_state_free(struct kvm_x86_state *st)
 void vm_migrate(struct kvm_vm *vm)
 {
 	struct kvm_x86_state *st[KVMT_MAX_VCPUS];
+	struct vm_irqchip_state *chips;
+	struct kvm_clock_data clock = { 0 };
 
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		vcpu_complete_io(vm->vcpus[i]);
 		st[i] = vcpu_save_state(vm->vcpus[i]);
 	}
+	chips = vm_irqchip_save(vm);
+	vm_ioctl(vm, KVM_GET_CLOCK, &clock);
 	vm_restart(vm);
+	vm_irqchip_load(vm, chips);
+	/* As read: KVM_CLOCK_REALTIME, if set, counts the time in between. */
+	vm_ioctl(vm, KVM_SET_CLOCK, &clock);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		vcpu_load_state(vm->vcpus[i], st[i]);
 		kvm_x86_state_free(st[i]);
