@@ -18,7 +18,6 @@
 #include "kvm_util.h"
 #include "nested/nested.h"
 
-#define X(v)		((unsigned long long)(v))
 #define FAKE_MEM	(256 * MiB)
 #define OUT_SLOT	1
 #define OUT_GPA		(4 * GiB)
@@ -50,13 +49,13 @@ static void eptp_encoding(void)
 
 	/* WB (6) in 2:0, walk length - 1 in 5:3, A/D enable in bit 6. */
 	CHECK(vmx_eptp(root, 4, false) == 0x1234501e, "0x%llx",
-	      X(vmx_eptp(root, 4, false)));
+	      vmx_eptp(root, 4, false));
 	CHECK(vmx_eptp(root, 4, true) == 0x1234505e, "0x%llx",
-	      X(vmx_eptp(root, 4, true)));
+	      vmx_eptp(root, 4, true));
 	CHECK(vmx_eptp(root, 5, false) == 0x12345026, "0x%llx",
-	      X(vmx_eptp(root, 5, false)));
+	      vmx_eptp(root, 5, false));
 	CHECK(vmx_eptp(root, 5, true) == 0x12345066, "0x%llx",
-	      X(vmx_eptp(root, 5, true)));
+	      vmx_eptp(root, 5, true));
 }
 
 static struct kvm_vm *fake_vm(enum kvm_mmu_format format, int levels,
@@ -123,8 +122,8 @@ static void pte_encodings_for(enum kvm_mmu_format format, int levels)
 				continue;
 			CHECK(*pte == (l1 | expected_leaf(format, prots[p], level)),
 			      "%s %d-level, level %d, prot 0x%x: pte 0x%llx, expected 0x%llx",
-			      fmt_name, levels, level, prots[p], X(*pte),
-			      X(l1 | expected_leaf(format, prots[p], level)));
+			      fmt_name, levels, level, prots[p], *pte,
+			      l1 | expected_leaf(format, prots[p], level));
 			CHECK(kvm_mmu_pte_prot(&vm->stage2_mmu, *pte) == prots[p],
 			      "%s: decoded prot 0x%x, mapped 0x%x", fmt_name,
 			      kvm_mmu_pte_prot(&vm->stage2_mmu, *pte), prots[p]);
@@ -133,7 +132,7 @@ static void pte_encodings_for(enum kvm_mmu_format format, int levels)
 			CHECK(parent && (*parent & ~vm->stage2_mmu.arch.addr_mask) ==
 				      table_bits,
 			      "%s: table entry above level %d is 0x%llx",
-			      fmt_name, level, X(parent ? *parent : 0));
+			      fmt_name, level, parent ? *parent : 0);
 		}
 	}
 	/* The walk has as many levels as asked for. */
@@ -292,7 +291,7 @@ static void exit_decoding(void)
 	CHECK(ex.kind == L2_EXIT_TDP_FAULT && ex.gpa == 0x1234567 &&
 	      ex.access == KVM_MMU_READ && !ex.present && !ex.on_walk,
 	      "NPF read: kind %d gpa 0x%llx access 0x%x present %d walk %d",
-	      ex.kind, X(ex.gpa), ex.access, ex.present, ex.on_walk);
+	      ex.kind, ex.gpa, ex.access, ex.present, ex.on_walk);
 	svm_exit_decode(SVM_EXIT_NPF, SVM_NPF_PRESENT | SVM_NPF_WRITE |
 			SVM_NPF_USER | SVM_NPF_GUEST_PAGE_TABLES, 0x3d018, &ex);
 	CHECK(ex.access == KVM_MMU_WRITE && ex.present && ex.on_walk,
@@ -389,7 +388,7 @@ static void nested_state_layout(void)
 	      "VMX state TDP info");
 	CHECK(v->tdp_info.eptp == vmx_eptp(vm->stage2_mmu.pgd, 4, true) &&
 	      v->vmx.eptp == v->tdp_info.eptp, "EPTP 0x%llx",
-	      X(v->tdp_info.eptp));
+	      v->tdp_info.eptp);
 	CHECK(IS_ALIGNED(v->vmx.vmxon_gpa | v->vmx.vmcs_gpa |
 			 v->vmx.msr_bitmap_gpa | v->vmx.io_bitmap_a_gpa |
 			 v->vmx.io_bitmap_b_gpa, PAGE_SIZE), "VMX pages aligned");

@@ -98,10 +98,10 @@ static void *serve(void *arg)
 		 * is counted (and fails the test); wake its waiter anyway.
 		 */
 		TEST_ASSERT(errno == EEXIST, "UFFDIO_COPY of page %llu",
-			    (unsigned long long)page);
+			    page);
 		TEST_ASSERT(!ioctl(s->uffd, UFFDIO_WAKE, &(struct uffdio_range){
 					.start = copy.dst, .len = PAGE_SIZE }),
-			    "UFFDIO_WAKE of page %llu", (unsigned long long)page);
+			    "UFFDIO_WAKE of page %llu", page);
 	}
 	free(page_buf);
 	return NULL;

@@ -93,7 +93,7 @@ static void check_round(struct ring *r, int round, int ring_full_exits)
 	}
 	tap_result(!missing && !extra && !r->other,
 		   "round %d (one page in %llu, %d written): %d missing, %d extra, %d twice, %d in other slots%s",
-		   round, (unsigned long long)strides[round], expected,
+		   round, strides[round], expected,
 		   missing, extra, twice, r->other,
 		   round == ROUND_ALL ? ", after ring-full exits" : "");
 	if (round == ROUND_ALL)
@@ -139,7 +139,7 @@ int main(void)
 		}
 		TEST_ASSERT(cmd == UCALL_SYNC && uc.args[0] == (u64)round,
 			    "expected the guest's sync %d, got ucall %llu (exit %s)",
-			    round, (unsigned long long)cmd,
+			    round, cmd,
 			    exit_reason_str(vcpu->run->exit_reason));
 		harvest(vm, &r);
 		check_round(&r, round, ring_full_exits);

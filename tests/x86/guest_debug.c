@@ -74,7 +74,7 @@ static void check_single_step(struct kvm_vcpu *vcpu)
 
 		TEST_ASSERT(cmd == UCALL_NONE && run->exit_reason == KVM_EXIT_DEBUG,
 			    "single-step: ucall %llu / exit %s after %d steps",
-			    (unsigned long long)cmd,
+			    cmd,
 			    exit_reason_str(run->exit_reason), steps);
 		steps++;
 		bad_dr6 += !(run->debug.arch.dr6 & DR6_BS);
@@ -83,8 +83,8 @@ static void check_single_step(struct kvm_vcpu *vcpu)
 		/* Each instruction of the sequence, in order, once. */
 		TEST_ASSERT(run->debug.arch.pc == want[found] || !found,
 			    "single-step: after %d of the sequence's instructions came RIP 0x%llx, not 0x%llx",
-			    found, (unsigned long long)run->debug.arch.pc,
-			    (unsigned long long)want[found]);
+			    found, run->debug.arch.pc,
+			    want[found]);
 		found += run->debug.arch.pc == want[found];
 		TEST_ASSERT(steps < 100000, "single-step never reached the sequence");
 	}
@@ -111,13 +111,13 @@ static void check_hw_breakpoint(struct kvm_vcpu *vcpu)
 			break;
 		TEST_ASSERT(cmd == UCALL_NONE && run->exit_reason == KVM_EXIT_DEBUG,
 			    "breakpoint: ucall %llu / exit %s",
-			    (unsigned long long)cmd, exit_reason_str(run->exit_reason));
+			    cmd, exit_reason_str(run->exit_reason));
 		TEST_ASSERT(run->debug.arch.pc == (u64)step_4 &&
 			    (run->debug.arch.dr6 & DR6_B0),
 			    "breakpoint: stop at 0x%llx (DR6 0x%llx), expected 0x%llx with B0",
-			    (unsigned long long)run->debug.arch.pc,
-			    (unsigned long long)run->debug.arch.dr6,
-			    (unsigned long long)(u64)step_4);
+			    run->debug.arch.pc,
+			    run->debug.arch.dr6,
+			    (u64)step_4);
 		TEST_ASSERT(++hits == 1, "breakpoint: hit again at the same place");
 		/* Remove it and go on: the rest runs undebugged. */
 		set_debug(vcpu, 0, 0, 0);

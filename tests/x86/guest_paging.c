@@ -193,7 +193,7 @@ static struct guest_access guest_do(enum guest_op op, u64 addr, u64 value)
 		/* The vCPU state is unknown now: no later case can trust it. */
 		vcpu_dump(stderr, vcpu);
 		TEST_FAIL("guest %s of 0x%llx: unexpected exit %s",
-			  op_names[op], (unsigned long long)addr,
+			  op_names[op], addr,
 			  exit_reason_str(vcpu->run->exit_reason));
 	}
 }
@@ -206,9 +206,9 @@ static u64 __expect_ok(int line, enum guest_op op, u64 gva, u64 value)
 	if (a.vector != PROBE_NO_FAULT)
 		check_fail(line, "no fault",
 			   "guest %s of 0x%llx: vector %u, error code 0x%llx, CR2 0x%llx",
-			   op_names[op], (unsigned long long)gva, a.vector,
-			   (unsigned long long)a.error_code,
-			   (unsigned long long)a.cr2);
+			   op_names[op], gva, a.vector,
+			   a.error_code,
+			   a.cr2);
 	return a.value;
 }
 
@@ -224,11 +224,11 @@ static void __check_fault(int line, enum guest_op op, u64 gva,
 	if (a.vector != vector || a.error_code != error_code || a.cr2 != cr2)
 		check_fail(line, "expected fault",
 			   "guest %s of 0x%llx: vector %u error code 0x%llx CR2 0x%llx, expected vector %u error code 0x%llx CR2 0x%llx%s",
-			   op_names[op], (unsigned long long)gva, a.vector,
-			   (unsigned long long)a.error_code,
-			   (unsigned long long)a.cr2, vector,
-			   (unsigned long long)error_code,
-			   (unsigned long long)cr2,
+			   op_names[op], gva, a.vector,
+			   a.error_code,
+			   a.cr2, vector,
+			   error_code,
+			   cr2,
 			   a.vector == PROBE_NO_FAULT ? " (no fault)" : "");
 }
 
@@ -294,9 +294,9 @@ static u64 *leaf_pte(u64 gva, int expect_level)
 	int level = -1;
 	u64 *pte = kvm_mmu_lookup(vm, mmu, gva, &level);
 
-	CHECK(pte, "GVA 0x%llx is not mapped", (unsigned long long)gva);
+	CHECK(pte, "GVA 0x%llx is not mapped", gva);
 	CHECK(level == expect_level, "GVA 0x%llx: leaf at level %d, expected %d",
-	      (unsigned long long)gva, level, expect_level);
+	      gva, level, expect_level);
 	return pte;
 }
 
@@ -329,8 +329,8 @@ static void check_leaf_level(int level, u32 slot)
 
 		CHECK(kvm_mmu_translate(vm, mmu, gva + off, &paddr) &&
 		      paddr == gpa + off, "GVA 0x%llx translates to 0x%llx",
-		      (unsigned long long)(gva + off),
-		      (unsigned long long)paddr);
+		      (gva + off),
+		      paddr);
 		CHECK_EQ(guest_read(gva + off), expect);
 		guest_write(gva + off, ~expect);
 		CHECK_EQ(*host_ptr(gpa + off), ~expect);
@@ -462,7 +462,7 @@ static void case_reserved_bit(void)
 
 	kvm_mmu_map(vm, mmu, gva, gpa, PAGE_SIZE, KVM_MMU_RW);
 	pml4e = kvm_mmu_entry(vm, mmu, gva, PG_LEVEL_512G);
-	CHECK(pml4e, "no PML4E for 0x%llx", (unsigned long long)gva);
+	CHECK(pml4e, "no PML4E for 0x%llx", gva);
 
 	/* Never used while valid, so no TLB entry can hide the change. */
 	*pml4e |= PTE_HUGE;
@@ -492,22 +492,22 @@ static void check_accessed_dirty(int level)
 	kvm_mmu_map_level(vm, mmu, gva, gpa, size, KVM_MMU_RW, level);
 	pte = leaf_pte(gva, level);
 	CHECK(!(*pte & (a | d)), "new leaf 0x%llx has A/D set",
-	      (unsigned long long)*pte);
+	      *pte);
 
 	guest_read(gva + size / 2);
-	CHECK(*pte & a, "read left A clear: 0x%llx", (unsigned long long)*pte);
+	CHECK(*pte & a, "read left A clear: 0x%llx", *pte);
 	/* D is never set speculatively or by a read. */
-	CHECK(!(*pte & d), "read set D: 0x%llx", (unsigned long long)*pte);
+	CHECK(!(*pte & d), "read set D: 0x%llx", *pte);
 	for (int l = level + 1; l < mmu->pgtable_levels; l++) {
 		u64 *entry = kvm_mmu_entry(vm, mmu, gva, l);
 
 		CHECK(entry && (*entry & a), "level %d entry 0x%llx: A clear",
-		      l, (unsigned long long)(entry ? *entry : 0));
+		      l, (entry ? *entry : 0));
 	}
 
 	guest_write(gva + size - 8, 1);
 	CHECK((*pte & (a | d)) == (a | d), "write left A/D clear: 0x%llx",
-	      (unsigned long long)*pte);
+	      *pte);
 
 	/*
 	 * Cleared behind the guest's back (as access tracking does), they
@@ -519,7 +519,7 @@ static void check_accessed_dirty(int level)
 	guest_write(gva, 2);
 	CHECK((*pte & (a | d)) == (a | d),
 	      "write after INVLPG left A/D clear: 0x%llx",
-	      (unsigned long long)*pte);
+	      *pte);
 }
 
 static void case_accessed_dirty(void)
@@ -601,7 +601,7 @@ static void case_guest_pte_edit(void)
 	kvm_mmu_map(vm, mmu, gva, gpa_a, PAGE_SIZE, KVM_MMU_RW);
 	/* Give the guest a mapping of the page table that holds gva's PTE. */
 	table_entry = kvm_mmu_entry(vm, mmu, gva, PG_LEVEL_2M);
-	CHECK(table_entry, "no PDE for 0x%llx", (unsigned long long)gva);
+	CHECK(table_entry, "no PDE for 0x%llx", gva);
 	kvm_mmu_map(vm, mmu, table_gva, *table_entry & mmu->arch.addr_mask,
 		    PAGE_SIZE, KVM_MMU_RW);
 	pte_gva = table_gva + (gva >> PAGE_SHIFT) % PTES_PER_TABLE * 8;
@@ -614,8 +614,8 @@ static void case_guest_pte_edit(void)
 	guest_invlpg(gva);
 	CHECK_EQ(guest_read(gva), marker_b);
 	CHECK(kvm_mmu_translate(vm, mmu, gva, &paddr) && paddr == gpa_b,
-	      "walker translates 0x%llx to 0x%llx", (unsigned long long)gva,
-	      (unsigned long long)paddr);
+	      "walker translates 0x%llx to 0x%llx", gva,
+	      paddr);
 
 	pte = guest_read(pte_gva);
 	guest_write(pte_gva, pte & ~mmu->arch.writable);
@@ -683,14 +683,14 @@ static void case_address_width(void)
 	u64 gpa, expect;
 
 	if (mmu->pgtable_levels == 4) {
-		CHECK(!(cr4 & X86_CR4_LA57), "CR4 0x%llx", (unsigned long long)cr4);
+		CHECK(!(cr4 & X86_CR4_LA57), "CR4 0x%llx", cr4);
 		/* A non-canonical address is #GP, never a walk. */
 		EXPECT_GP(OP_READ, LA57_GVA);
 		EXPECT_GP(OP_WRITE, LA57_GVA);
 		return;
 	}
 
-	CHECK(cr4 & X86_CR4_LA57, "CR4 0x%llx", (unsigned long long)cr4);
+	CHECK(cr4 & X86_CR4_LA57, "CR4 0x%llx", cr4);
 	gpa = phys_alloc(PAGE_SIZE, KVMT_MAIN_SLOT);
 	expect = plant_marker(gpa + 0x238);
 	kvm_mmu_map(vm, mmu, LA57_GVA, gpa, PAGE_SIZE, KVM_MMU_RW);
@@ -723,7 +723,7 @@ static void case_dump_verify(void)
 	/* At least the image, a stack and the cases' own leaves. */
 	CHECK(leaves0 >= 10 && mapped0 >= leaves0 * PAGE_SIZE,
 	      "%llu leaves mapping 0x%llx bytes",
-	      (unsigned long long)leaves0, (unsigned long long)mapped0);
+	      leaves0, mapped0);
 
 	kvm_mmu_map(vm, mmu, gva, gpa, 3 * PAGE_SIZE, KVM_MMU_READ);
 	kvm_mmu_map(vm, mmu, gva_2m, gpa, PG_LEVEL_SIZE(PG_LEVEL_2M),
@@ -737,9 +737,9 @@ static void case_dump_verify(void)
 	kvm_mmu_dump(out, vm, mmu);
 	fclose(out);
 	snprintf(want_va, sizeof(want_va), "0x%016llx: ",
-		 (unsigned long long)(gva + PAGE_SIZE));
+		 (gva + PAGE_SIZE));
 	snprintf(want_pa, sizeof(want_pa), " -> 0x%llx r--",
-		 (unsigned long long)(gpa + PAGE_SIZE));
+		 (gpa + PAGE_SIZE));
 	hit = strstr(dump, want_va);
 	if (hit)
 		snprintf(line, sizeof(line), "%.*s",

@@ -56,9 +56,9 @@ static void expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 
 	TEST_ASSERT(cmd == UCALL_SYNC && uc.args[0] == stage,
 		    "expected GUEST_SYNC(%llu), got exit %s, ucall %llu, arg0 0x%llx",
-		    (unsigned long long)stage,
+		    stage,
 		    exit_reason_str(vcpu->run->exit_reason),
-		    (unsigned long long)cmd, (unsigned long long)uc.args[0]);
+		    cmd, uc.args[0]);
 }
 
 static void expect_done(struct kvm_vcpu *vcpu)
@@ -69,7 +69,7 @@ static void expect_done(struct kvm_vcpu *vcpu)
 	TEST_ASSERT(cmd == UCALL_DONE,
 		    "expected GUEST_DONE, got exit %s, ucall %llu, arg0 0x%llx",
 		    exit_reason_str(vcpu->run->exit_reason),
-		    (unsigned long long)cmd, (unsigned long long)uc.args[0]);
+		    cmd, uc.args[0]);
 }
 
 /*
@@ -86,14 +86,14 @@ static struct kvm_run *expect_mmio(struct kvm_vcpu *vcpu, u64 gpa, u32 len,
 
 	TEST_ASSERT(cmd == UCALL_NONE && run->exit_reason == KVM_EXIT_MMIO,
 		    "expected an MMIO %s of %u bytes at GPA 0x%llx, got exit %s (ucall %llu)",
-		    is_write ? "write" : "read", len, (unsigned long long)gpa,
-		    exit_reason_str(run->exit_reason), (unsigned long long)cmd);
+		    is_write ? "write" : "read", len, gpa,
+		    exit_reason_str(run->exit_reason), cmd);
 	TEST_ASSERT(run->mmio.phys_addr == gpa && run->mmio.len == len &&
 		    run->mmio.is_write == is_write,
 		    "MMIO exit is a %s of %u bytes at GPA 0x%llx, expected a %s of %u bytes at 0x%llx",
 		    run->mmio.is_write ? "write" : "read", run->mmio.len,
-		    (unsigned long long)run->mmio.phys_addr,
-		    is_write ? "write" : "read", len, (unsigned long long)gpa);
+		    run->mmio.phys_addr,
+		    is_write ? "write" : "read", len, gpa);
 	return run;
 }
 
@@ -105,8 +105,8 @@ static void expect_mmio_write(struct kvm_vcpu *vcpu, u64 gpa, u32 len, u64 data)
 	memcpy(&got, run->mmio.data, len);
 	TEST_ASSERT(got == data,
 		    "MMIO write at GPA 0x%llx carries 0x%llx, the guest wrote 0x%llx",
-		    (unsigned long long)gpa, (unsigned long long)got,
-		    (unsigned long long)data);
+		    gpa, got,
+		    data);
 }
 
 /* The value the next KVM_RUN completes the guest's MMIO read with. */
@@ -607,9 +607,9 @@ static void expect_dirty(struct kvm_vm *vm, const char *when, u64 want0,
 	vm_get_dirty_log(vm, TEST_SLOT, bitmap);
 	TEST_ASSERT(bitmap[0] == want0 && bitmap[1] == want1,
 		    "%s: dirty bitmap 0x%016llx%016llx, expected 0x%016llx%016llx",
-		    when, (unsigned long long)bitmap[1],
-		    (unsigned long long)bitmap[0], (unsigned long long)want1,
-		    (unsigned long long)want0);
+		    when, bitmap[1],
+		    bitmap[0], want1,
+		    want0);
 }
 
 static void case_dirty_log(void *arg)
@@ -735,7 +735,7 @@ static void case_backing(void *arg)
 		test_skip("%s", backing_missing(backing));
 	errno = -ret;
 	TEST_ASSERT(!ret, "adding a %s slot of %llu MiB",
-		    vm_mem_backing_name(backing), (unsigned long long)(size / MiB));
+		    vm_mem_backing_name(backing), (size / MiB));
 	s = vm_memslot(vm, TEST_SLOT);
 	host = s->host_mem;
 	alias = s->host_alias;

@@ -65,7 +65,7 @@ static void guest_main(bool use_xmm)
 		GUEST_ASSERT_EQ(xmm, XMM_VALUE + round);
 		GUEST_ASSERT_EQ(get_dr0(), DR0_VALUE);
 		GUEST_ASSERT_MSG(now >= tsc, "TSC went back from 0x%llx to 0x%llx",
-				 (unsigned long long)tsc, (unsigned long long)now);
+				 tsc, now);
 		tsc = now;
 		wrmsr(MSR_KERNEL_GS_BASE, KGS_BASE + round + 1);
 	}

@@ -117,8 +117,8 @@ static void case_max_vcpus(void *arg)
 		TEST_ASSERT(regs.rip == (u64)guest_done &&
 			    regs.rsp == vcpu->arch.stack_top - 8,
 			    "vCPU %d: rip 0x%llx rsp 0x%llx, expected 0x%llx 0x%llx",
-			    i, regs.rip, regs.rsp, (unsigned long long)(u64)guest_done,
-			    (unsigned long long)(vcpu->arch.stack_top - 8));
+			    i, regs.rip, regs.rsp, (u64)guest_done,
+			    (vcpu->arch.stack_top - 8));
 		vcpu_sregs_get(vcpu, &sregs);
 		TEST_ASSERT_EQ(sregs.tr.base, vcpu->arch.tss);
 	}
@@ -263,17 +263,17 @@ static void worker_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 
 	TEST_ASSERT(uc->args[0] == w->id && uc->args[1] == w->syncs,
 		    "vCPU %llu: sync (id %llu, iteration %llu), expected iteration %llu",
-		    (unsigned long long)w->id, (unsigned long long)uc->args[0],
-		    (unsigned long long)uc->args[1], (unsigned long long)w->syncs);
+		    w->id, uc->args[0],
+		    uc->args[1], w->syncs);
 	if (w->syncs < ITERATIONS) {
 		/* Its own stack: RSP lies in the stack this vCPU was given. */
 		TEST_ASSERT(uc->args[2] < stack_top &&
 			    uc->args[2] >= stack_top - GUEST_STACK_SIZE,
 			    "vCPU %llu: RSP 0x%llx outside its stack [0x%llx, 0x%llx)",
-			    (unsigned long long)w->id,
-			    (unsigned long long)uc->args[2],
-			    (unsigned long long)(stack_top - GUEST_STACK_SIZE),
-			    (unsigned long long)stack_top);
+			    w->id,
+			    uc->args[2],
+			    (stack_top - GUEST_STACK_SIZE),
+			    stack_top);
 		TEST_ASSERT_EQ(uc->args[3], expected_result(w->id, w->syncs + 1));
 	} else {
 		/* The VM's one GDT and IDT, seen by every vCPU. */
@@ -316,8 +316,8 @@ static void case_threads(void *arg)
 			    sregs.idt.base == vm->arch.idt,
 			    "vCPU %d: GDT 0x%llx IDT 0x%llx, VM's are 0x%llx 0x%llx",
 			    i, sregs.gdt.base, sregs.idt.base,
-			    (unsigned long long)vm->arch.gdt,
-			    (unsigned long long)vm->arch.idt);
+			    vm->arch.gdt,
+			    vm->arch.idt);
 		for (int j = 0; j < i; j++) {
 			TEST_ASSERT(workers[j].vcpu->arch.tss != sregs.tr.base,
 				    "vCPUs %d and %d share a TSS", i, j);
@@ -337,7 +337,7 @@ static void case_threads(void *arg)
 	for (int i = 0; i < nr; i++) {
 		TEST_ASSERT(workers[i].syncs == ITERATIONS + 1,
 			    "vCPU %d: %llu syncs, expected %d", i,
-			    (unsigned long long)workers[i].syncs, ITERATIONS + 1);
+			    workers[i].syncs, ITERATIONS + 1);
 		TEST_ASSERT_EQ(read_guest_global(vm, results[i]),
 			       expected_result(i, ITERATIONS));
 	}
