@@ -13,17 +13,15 @@
  * the tables with kvm_mmu_*(), let the guest touch memory, check what it
  * saw, how it faulted and what it left behind.
  *
- * Checks fail the case, not the process: CHECK() longjmps back to the case
- * runner, so one broken behaviour is one "not ok" and the other cases still
- * report, which is what per-host expectation lists need. Library asserts
- * (TEST_ASSERT) still end the process: they mean the setup is broken.
+ * Checks report and go on (test_check.h): one broken behaviour is one
+ * "not ok" and the other cases still report, which is what per-host
+ * expectation lists need. Asserts (TEST_ASSERT, an unexpected exit) mean
+ * the shared vCPU cannot be trusted: they fail the open case and end the
+ * test.
  *
  * Usage: guest_paging [--la57]
  *   --la57  run every case on a VM with 5-level paging (skips without LA57)
  */
-#include <setjmp.h>
-#include <stdarg.h>
-
 #include "kvm_util.h"
 #include "exception.h"
 
@@ -114,60 +112,6 @@ static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
 static struct kvm_mmu *mmu;	/* &vm->mmu: the tables the CPU walks */
 
-static jmp_buf case_env;
-static const char *skip_reason;
-
-enum { CASE_PASS, CASE_FAIL, CASE_SKIP };
-
-static void __noreturn __printf(3, 4)
-check_fail(int line, const char *expr, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tap_info("%s:%d: %s: %s", __FILE__, line, expr, msg);
-	longjmp(case_env, CASE_FAIL);
-}
-
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond))							\
-		check_fail(__LINE__, #cond, fmt, ##__VA_ARGS__);	\
-} while (0)
-
-#define CHECK_EQ(a, b)							\
-do {									\
-	u64 __a = (u64)(a), __b = (u64)(b);				\
-	if (__a != __b)							\
-		check_fail(__LINE__, #a " == " #b, "0x%llx != 0x%llx",	\
-			   __a, __b);					\
-} while (0)
-
-static void __noreturn case_skip(const char *reason)
-{
-	skip_reason = reason;
-	longjmp(case_env, CASE_SKIP);
-}
-
-static void run_case(void (*fn)(void), const char *name)
-{
-	switch (setjmp(case_env)) {
-	case 0:
-		fn();
-		tap_result(true, "%s", name);
-		break;
-	case CASE_FAIL:
-		tap_result(false, "%s", name);
-		break;
-	case CASE_SKIP:
-		tap_skip(skip_reason, "%s", name);
-		break;
-	}
-}
-
 struct guest_access {
 	u8 vector;		/* PROBE_NO_FAULT if the access completed */
 	u64 error_code;
@@ -203,12 +147,9 @@ static u64 __expect_ok(int line, enum guest_op op, u64 gva, u64 value)
 {
 	struct guest_access a = guest_do(op, gva, value);
 
-	if (a.vector != PROBE_NO_FAULT)
-		check_fail(line, "no fault",
-			   "guest %s of 0x%llx: vector %u, error code 0x%llx, CR2 0x%llx",
-			   op_names[op], gva, a.vector,
-			   a.error_code,
-			   a.cr2);
+	CHECK_AT(__FILE__, line, a.vector == PROBE_NO_FAULT,
+		 "guest %s of 0x%llx: vector %u, error code 0x%llx, CR2 0x%llx",
+		 op_names[op], gva, a.vector, a.error_code, a.cr2);
 	return a.value;
 }
 
@@ -221,15 +162,12 @@ static void __check_fault(int line, enum guest_op op, u64 gva,
 {
 	u64 cr2 = vector == PF_VECTOR ? gva : 0;
 
-	if (a.vector != vector || a.error_code != error_code || a.cr2 != cr2)
-		check_fail(line, "expected fault",
-			   "guest %s of 0x%llx: vector %u error code 0x%llx CR2 0x%llx, expected vector %u error code 0x%llx CR2 0x%llx%s",
-			   op_names[op], gva, a.vector,
-			   a.error_code,
-			   a.cr2, vector,
-			   error_code,
-			   cr2,
-			   a.vector == PROBE_NO_FAULT ? " (no fault)" : "");
+	CHECK_AT(__FILE__, line,
+		 a.vector == vector && a.error_code == error_code && a.cr2 == cr2,
+		 "guest %s of 0x%llx: vector %u error code 0x%llx CR2 0x%llx, expected vector %u error code 0x%llx CR2 0x%llx%s",
+		 op_names[op], gva, a.vector, a.error_code, a.cr2, vector,
+		 error_code, cr2,
+		 a.vector == PROBE_NO_FAULT ? " (no fault)" : "");
 }
 
 #define guest_read(gva)		__expect_ok(__LINE__, OP_READ, gva, 0)
@@ -294,7 +232,8 @@ static u64 *leaf_pte(u64 gva, int expect_level)
 	int level = -1;
 	u64 *pte = kvm_mmu_lookup(vm, mmu, gva, &level);
 
-	CHECK(pte, "GVA 0x%llx is not mapped", gva);
+	/* The library mapped it: not finding it means the walker is broken. */
+	TEST_ASSERT(pte, "GVA 0x%llx is not mapped", gva);
 	CHECK(level == expect_level, "GVA 0x%llx: leaf at level %d, expected %d",
 	      gva, level, expect_level);
 	return pte;
@@ -349,8 +288,10 @@ static void case_leaf_2m(void)
 
 static void case_leaf_1g(void)
 {
-	if (!vm->arch.has_gbpages)
+	if (!vm->arch.has_gbpages) {
 		case_skip("KVM_GET_SUPPORTED_CPUID lacks 1 GiB pages (0x80000001 EDX.Page1GB)");
+		return;
+	}
 	/*
 	 * The main memslot is too small for a 1 GiB-aligned GiB. Anonymous
 	 * memory is backed on first touch, so this costs a few pages.
@@ -462,7 +403,7 @@ static void case_reserved_bit(void)
 
 	kvm_mmu_map(vm, mmu, gva, gpa, PAGE_SIZE, KVM_MMU_RW);
 	pml4e = kvm_mmu_entry(vm, mmu, gva, PG_LEVEL_512G);
-	CHECK(pml4e, "no PML4E for 0x%llx", gva);
+	TEST_ASSERT(pml4e, "no PML4E for 0x%llx", gva);
 
 	/* Never used while valid, so no TLB entry can hide the change. */
 	*pml4e |= PTE_HUGE;
@@ -601,7 +542,7 @@ static void case_guest_pte_edit(void)
 	kvm_mmu_map(vm, mmu, gva, gpa_a, PAGE_SIZE, KVM_MMU_RW);
 	/* Give the guest a mapping of the page table that holds gva's PTE. */
 	table_entry = kvm_mmu_entry(vm, mmu, gva, PG_LEVEL_2M);
-	CHECK(table_entry, "no PDE for 0x%llx", gva);
+	TEST_ASSERT(table_entry, "no PDE for 0x%llx", gva);
 	kvm_mmu_map(vm, mmu, table_gva, *table_entry & mmu->arch.addr_mask,
 		    PAGE_SIZE, KVM_MMU_RW);
 	pte_gva = table_gva + (gva >> PAGE_SHIFT) % PTES_PER_TABLE * 8;
@@ -796,11 +737,13 @@ int main(int argc, char *argv[])
 	vm = vm_create(&opts);
 	vcpu = vm_vcpu_add(vm, 0, guest_server);
 	mmu = &vm->mmu;
-	tap_plan(ARRAY_SIZE(cases));
 	tap_info("%d-level guest paging, 1 GiB pages %s",
 		 mmu->pgtable_levels, vm->arch.has_gbpages ? "on" : "off");
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(cases[i].fn, cases[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		case_begin("%s", cases[i].name);
+		cases[i].fn();
+	}
+	case_end();
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }
