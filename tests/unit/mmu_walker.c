@@ -122,15 +122,6 @@ static void env_free(struct env *e)
 	kvm_vm_free(e->vm);
 }
 
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond)) {							\
-		tap_info("%s:%d: %s: " fmt, __func__, __LINE__, #cond,	\
-			 ##__VA_ARGS__);				\
-		return false;						\
-	}								\
-} while (0)
-
 /* The rights a format can express, as kvm_mmu_pte_prot() reports them. */
 static unsigned int norm_prot(enum kvm_mmu_format format, unsigned int prot)
 {
@@ -262,8 +253,9 @@ static bool check_table_entries(struct env *e, struct kvm_mmu *mmu, u64 vaddr,
 		u64 *pte = kvm_mmu_entry(e->vm, mmu, vaddr, l);
 		u64 *child = kvm_mmu_entry(e->vm, mmu, vaddr, l - 1);
 
-		CHECK(pte && child, "no L%d/L%d entry for 0x%llx", l, l - 1,
-		      vaddr);
+		if (!CHECK(pte && child, "no L%d/L%d entry for 0x%llx", l,
+			   l - 1, vaddr))
+			return false;
 		CHECK((*pte & ~e->addr_mask) == flags,
 		      "L%d entry 0x%llx for 0x%llx, expected flags 0x%llx",
 		      l, *pte, vaddr, flags);
@@ -291,7 +283,7 @@ static const unsigned int ept_prots[] = {
  * says, decode back to the rights, and the tables above it must be plain
  * table pointers. Then set A/D by hand and check protect keeps them.
  */
-static bool case_encodings(const struct cfg *cfg)
+static void case_encodings(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	enum kvm_mmu_format f = cfg->format;
@@ -312,9 +304,10 @@ static bool case_encodings(const struct cfg *cfg)
 
 			kvm_mmu_map_level(e.vm, e.mmu, va, pa, size, prot, level);
 			pte = kvm_mmu_lookup(e.vm, e.mmu, va, &got_level);
-			CHECK(pte && got_level == level,
-			      "level %d %s: lookup gave %p at level %d", level,
-			      prot_str(prot), pte, got_level);
+			if (!CHECK(pte && got_level == level,
+				   "level %d %s: lookup gave %p at level %d",
+				   level, prot_str(prot), pte, got_level))
+				continue;
 			CHECK(*pte == want,
 			      "level %d %s: pte 0x%llx, expected 0x%llx", level,
 			      prot_str(prot), *pte, want);
@@ -325,7 +318,7 @@ static bool case_encodings(const struct cfg *cfg)
 			      "level %d: paddr 0x%llx", level,
 			      kvm_mmu_pte_paddr(e.mmu, *pte, level));
 			if (!check_table_entries(&e, e.mmu, va, level))
-				return false;
+				return;
 
 			/*
 			 * Protect changes the rights and keeps all else: the
@@ -342,7 +335,6 @@ static bool case_encodings(const struct cfg *cfg)
 		}
 	}
 	env_free(&e);
-	return true;
 }
 
 /*
@@ -350,7 +342,7 @@ static bool case_encodings(const struct cfg *cfg)
  * largest leaf its alignment allows; then the same range with outputs
  * misaligned by 4K and by 2M, and on an mmu without 1G pages.
  */
-static bool case_map_mixed(const struct cfg *cfg)
+static void case_map_mixed(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 start = cfg->in + 4 * GiB - SZ_2M - 4 * SZ_4K;
@@ -406,11 +398,10 @@ static bool case_map_mixed(const struct cfg *cfg)
 			     PG_LEVEL_1G, 0);
 	CHECK(leaves == 512, "512G range: %ld leaves", leaves);
 	env_free(&e);
-	return true;
 }
 
 /* kvm_mmu_map_level gives exactly the pinned level, also over old leaves. */
-static bool case_map_pinned(const struct cfg *cfg)
+static void case_map_pinned(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	unsigned int np = norm_prot(cfg->format, KVM_MMU_RWX);
@@ -451,11 +442,10 @@ static bool case_map_pinned(const struct cfg *cfg)
 			PG_LEVEL_1G, 0);
 	CHECK(n == 1, "the next 1G leaf: %ld leaves", n);
 	env_free(&e);
-	return true;
 }
 
 /* Lookup gives the PTE and its level; writes through it take effect. */
-static bool case_lookup_translate(const struct cfg *cfg)
+static void case_lookup_translate(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 va = cfg->in + GiB - SZ_2M - SZ_4K, pa = OUT_GPA + GiB - SZ_2M - SZ_4K;
@@ -498,11 +488,10 @@ static bool case_lookup_translate(const struct cfg *cfg)
 	CHECK(kvm_mmu_translate(e.vm, e.mmu, va + SZ_4K + 0x777, &gpa) &&
 	      gpa == OUT_GPA + 8 * GiB + 0x777, "retargeted: 0x%llx", gpa);
 	env_free(&e);
-	return true;
 }
 
 /* Unmap whole leaves, then parts of huge ones, which must split. */
-static bool case_unmap(const struct cfg *cfg)
+static void case_unmap(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	unsigned int np = norm_prot(cfg->format, KVM_MMU_RW);
@@ -560,11 +549,10 @@ static bool case_unmap(const struct cfg *cfg)
 	count = kvm_mmu_unmap(e.vm, e.mmu, cfg->in + GiB, GiB);
 	CHECK(count == 0, "unmapped twice: %llu leaves cleared", count);
 	env_free(&e);
-	return true;
 }
 
 /* Protect whole leaves and parts of huge ones; rights decode back. */
-static bool case_protect(const struct cfg *cfg)
+static void case_protect(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	enum kvm_mmu_format f = cfg->format;
@@ -626,11 +614,10 @@ static bool case_protect(const struct cfg *cfg)
 	CHECK(kvm_mmu_pte_prot(e.mmu, *kvm_mmu_lookup(e.vm, e.mmu, va, NULL)) ==
 	      norm_prot(f, KVM_MMU_RW), "protect after unmap");
 	env_free(&e);
-	return true;
 }
 
 /* kvm_mmu_entry at every level of a 4K walk and of a 1G walk. */
-static bool case_entry(const struct cfg *cfg)
+static void case_entry(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 va4k = cfg->in + 0x123456000ULL, va1g = cfg->in + 7 * GiB;
@@ -652,10 +639,12 @@ static bool case_entry(const struct cfg *cfg)
 		      l, va4k, pte, &table[idx]);
 	}
 	leaf = kvm_mmu_entry(e.vm, e.mmu, va4k, PG_LEVEL_4K);
+	if (!CHECK(leaf, "no leaf entry for 0x%llx", va4k))
+		return;
 	CHECK(*leaf == expected_leaf(cfg->format, KVM_MMU_RW, 0, OUT_GPA + 0x5000),
 	      "leaf 0x%llx", *leaf);
 	if (!check_table_entries(&e, e.mmu, va4k, PG_LEVEL_4K))
-		return false;
+		return;
 
 	/* Below a 1G leaf the walk stops: no L1 or L0 entry. */
 	CHECK(kvm_mmu_entry(e.vm, e.mmu, va1g, PG_LEVEL_1G) ==
@@ -673,11 +662,10 @@ static bool case_entry(const struct cfg *cfg)
 	*kvm_mmu_entry(e.vm, e.mmu, va4k, PG_LEVEL_2M) = 0;
 	CHECK(!kvm_mmu_lookup(e.vm, e.mmu, va4k, NULL), "table entry cleared");
 	env_free(&e);
-	return true;
 }
 
 /* Dump: one line per present entry, indented by level; check a few. */
-static bool case_dump(const struct cfg *cfg)
+static void case_dump(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	int top = e.mmu->pgtable_levels - 1, lines = 0;
@@ -722,11 +710,10 @@ static bool case_dump(const struct cfg *cfg)
 	CHECK(strstr(buf, want), "no line '%s'; dump:\n%s", want + 1, buf);
 	free(buf);
 	env_free(&e);
-	return true;
 }
 
 /* Verify counts leaves and bytes, through maps, splits and unmaps. */
-static bool case_verify(const struct cfg *cfg)
+static void case_verify(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 va = cfg->in + 16 * GiB, mapped = 1, leaves;
@@ -746,7 +733,6 @@ static bool case_verify(const struct cfg *cfg)
 	      "split: %llu leaves, 0x%llx bytes", leaves, mapped);
 	CHECK(kvm_mmu_verify(e.vm, e.mmu, NULL) == leaves, "NULL mapped");
 	env_free(&e);
-	return true;
 }
 
 /* Bad input: the child must exit 1 naming the call and the address. */
@@ -831,18 +817,15 @@ static void run_bad(void *arg)
 	b->fn(&e);
 }
 
-static bool case_bad_input(struct bad_input *b)
+static void case_bad_input(struct bad_input *b)
 {
 	struct child_result res;
 
 	run_in_child(run_bad, b, &res);
-	if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != KSFT_FAIL ||
-	    !strstr(res.output, b->expect)) {
-		tap_info("child status 0x%x, expected exit 1 and '%s' in:\n%s",
-			 res.status, b->expect, res.output);
-		return false;
-	}
-	return true;
+	CHECK(WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	      strstr(res.output, b->expect),
+	      "child status 0x%x, expected exit 1 and '%s' in:\n%s",
+	      res.status, b->expect, res.output);
 }
 
 static struct bad_input bad_inputs[] = {
@@ -884,7 +867,7 @@ static void bad_inputs_init(void)
 #undef EXPECT
 }
 
-static bool (*const cases[])(const struct cfg *) = {
+static void (*const cases[])(const struct cfg *) = {
 	case_encodings, case_map_mixed, case_map_pinned, case_lookup_translate,
 	case_unmap, case_protect, case_entry, case_dump, case_verify,
 };
@@ -898,14 +881,16 @@ static const char *const case_names[] = {
 int main(void)
 {
 	bad_inputs_init();
-	tap_plan(ARRAY_SIZE(cfgs) * ARRAY_SIZE(cases) + ARRAY_SIZE(bad_inputs));
-	for (int c = 0; c < (int)ARRAY_SIZE(cfgs); c++)
-		for (int i = 0; i < (int)ARRAY_SIZE(cases); i++)
-			tap_result(cases[i](&cfgs[c]), "%s: %s", cfgs[c].name,
-				   case_names[i]);
-	for (int i = 0; i < (int)ARRAY_SIZE(bad_inputs); i++)
-		tap_result(case_bad_input(&bad_inputs[i]),
-			   "%s: %s fails, naming the call and address",
+	for (int c = 0; c < (int)ARRAY_SIZE(cfgs); c++) {
+		for (int i = 0; i < (int)ARRAY_SIZE(cases); i++) {
+			case_begin("%s: %s", cfgs[c].name, case_names[i]);
+			cases[i](&cfgs[c]);
+		}
+	}
+	for (int i = 0; i < (int)ARRAY_SIZE(bad_inputs); i++) {
+		case_begin("%s: %s fails, naming the call and address",
 			   cfgs[bad_inputs[i].cfg].name, bad_inputs[i].what);
-	tap_exit();
+		case_bad_input(&bad_inputs[i]);
+	}
+	checks_exit();
 }
