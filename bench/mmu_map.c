@@ -99,11 +99,11 @@ static void measure(bool fake, u64 ns[NR_FIGURES])
 	/* Not timed: the tables hold what was asked for. */
 	leaves = kvm_mmu_verify(vm, &gb, &mapped);
 	TEST_ASSERT(leaves == REPEAT_1G * 16 && mapped == REPEAT_1G * MAP_SIZE,
-		    "1G: %llu leaves", (unsigned long long)leaves);
+		    "1G: %llu leaves", leaves);
 	leaves = kvm_mmu_verify(vm, &vm->mmu, &mapped);
 	TEST_ASSERT(mapped >= (REPEAT_2M + 1) * MAP_SIZE &&
 		    leaves >= MAP_SIZE / PAGE_SIZE + REPEAT_2M * 8192,
-		    "4K+2M: %llu leaves", (unsigned long long)leaves);
+		    "4K+2M: %llu leaves", leaves);
 	kvm_vm_free(vm);
 }
 

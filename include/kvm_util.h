@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "test_util.h"
+#include "test_check.h"
 #include "kvm_abi.h"
 #include "kvm_mmu.h"
 #include "ucall.h"

@@ -250,11 +250,11 @@ static void walk_range(struct walk *w, const char *caller, u64 vaddr,
 	TEST_ASSERT(mmu->pgd_created, "%s: mmu has no root table", caller);
 	TEST_ASSERT(size && IS_ALIGNED(vaddr | size, PAGE_SIZE),
 		    "%s: range 0x%llx+0x%llx is not 4 KiB aligned", caller,
-		    (unsigned long long)vaddr, (unsigned long long)size);
+		    vaddr, size);
 	TEST_ASSERT(last >= vaddr && input_range_ok(mmu, vaddr, last),
 		    "%s: range 0x%llx+0x%llx is outside the %d-level address space",
-		    caller, (unsigned long long)vaddr,
-		    (unsigned long long)size, mmu->pgtable_levels);
+		    caller, vaddr,
+		    size, mmu->pgtable_levels);
 	for (int l = 0; l < mmu->pgtable_levels; l++)
 		w->leaf[l] = leaf_template(mmu, w->prot, l);
 	walk_table(w, addr_gpa2hva(w->vm, mmu->pgd), top_level(mmu), vaddr,
@@ -285,19 +285,19 @@ void kvm_mmu_map_level(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 	TEST_ASSERT(level == PG_LEVEL_ANY ||
 		    (level >= PG_LEVEL_4K && level <= mmu->arch.max_leaf_level),
 		    "kvm_mmu_map: level %d leaves at 0x%llx are not supported by this mmu (max level %d)",
-		    level, (unsigned long long)vaddr, mmu->arch.max_leaf_level);
+		    level, vaddr, mmu->arch.max_leaf_level);
 	if (level != PG_LEVEL_ANY)
 		TEST_ASSERT(IS_ALIGNED(vaddr | paddr | size, PG_LEVEL_SIZE(level)),
 			    "kvm_mmu_map: 0x%llx -> 0x%llx (+0x%llx) is not aligned to level %d pages",
-			    (unsigned long long)vaddr,
-			    (unsigned long long)paddr,
-			    (unsigned long long)size, level);
+			    vaddr,
+			    paddr,
+			    size, level);
 	TEST_ASSERT(IS_ALIGNED(paddr, PAGE_SIZE),
 		    "kvm_mmu_map: paddr 0x%llx is not 4 KiB aligned",
-		    (unsigned long long)paddr);
+		    paddr);
 	TEST_ASSERT((prot & KVM_MMU_MMIO) || vm_gpa_range_backed(vm, paddr, size),
 		    "kvm_mmu_map: paddr range 0x%llx+0x%llx is not all in memslots",
-		    (unsigned long long)paddr, (unsigned long long)size);
+		    paddr, size);
 	walk_range(&w, "kvm_mmu_map", vaddr, size);
 }
 
@@ -407,13 +407,13 @@ static void dump_table(FILE *out, struct kvm_vm *vm, struct kvm_mmu *mmu,
 		if (!pte_present(mmu, pte))
 			continue;
 		fprintf(out, "%*sL%d[%3d] 0x%016llx: 0x%016llx", 2 * (top_level(mmu) - level), "",
-			level, i, (unsigned long long)vaddr,
-			(unsigned long long)pte);
+			level, i, vaddr,
+			pte);
 		if (pte_is_leaf(mmu, pte, level)) {
 			unsigned int prot = kvm_mmu_pte_prot(mmu, pte);
 
 			fprintf(out, " -> 0x%llx %s%s%s%s%s\n",
-				(unsigned long long)kvm_mmu_pte_paddr(mmu, pte, level),
+				kvm_mmu_pte_paddr(mmu, pte, level),
 				prot & KVM_MMU_READ ? "r" : "-",
 				prot & KVM_MMU_WRITE ? "w" : "-",
 				prot & KVM_MMU_EXEC ? "x" : "-",
@@ -429,7 +429,7 @@ static void dump_table(FILE *out, struct kvm_vm *vm, struct kvm_mmu *mmu,
 void kvm_mmu_dump(FILE *out, struct kvm_vm *vm, struct kvm_mmu *mmu)
 {
 	fprintf(out, "%d-level tables, root at GPA 0x%llx\n",
-		mmu->pgtable_levels, (unsigned long long)mmu->pgd);
+		mmu->pgtable_levels, mmu->pgd);
 	if (mmu->pgd_created)
 		dump_table(out, vm, mmu, addr_gpa2hva(vm, mmu->pgd),
 			   top_level(mmu), 0);
@@ -455,29 +455,29 @@ static void verify_table(struct kvm_vm *vm, struct kvm_mmu *mmu,
 			continue;
 		TEST_ASSERT(!(pte & v->addr_bits & ~(a->addr_mask | a->s_bit | a->c_bit)),
 			    "kvm_mmu_verify: L%d entry for 0x%llx sets address bits beyond MAXPHYADDR: 0x%llx",
-			    level, (unsigned long long)vaddr,
-			    (unsigned long long)pte);
+			    level, vaddr,
+			    pte);
 		if (!pte_is_leaf(mmu, pte, level)) {
 			paddr = pte & a->addr_mask;
 			TEST_ASSERT(vm_gpa_range_backed(vm, paddr, PAGE_SIZE),
 				    "kvm_mmu_verify: L%d entry for 0x%llx points to GPA 0x%llx outside guest memory",
-				    level, (unsigned long long)vaddr,
-				    (unsigned long long)paddr);
+				    level, vaddr,
+				    paddr);
 			TEST_ASSERT(!(pte & a->leaf_memtype),
 				    "kvm_mmu_verify: L%d table entry for 0x%llx has leaf-only bits: 0x%llx",
-				    level, (unsigned long long)vaddr,
-				    (unsigned long long)pte);
+				    level, vaddr,
+				    pte);
 			verify_table(vm, mmu, v, addr_gpa2hva(vm, paddr),
 				     level - 1, vaddr);
 			continue;
 		}
 		TEST_ASSERT(level <= a->max_leaf_level,
 			    "kvm_mmu_verify: leaf at level %d for 0x%llx, format allows up to %d",
-			    level, (unsigned long long)vaddr, a->max_leaf_level);
+			    level, vaddr, a->max_leaf_level);
 		TEST_ASSERT(IS_ALIGNED(pte & a->addr_mask, PG_LEVEL_SIZE(level)),
 			    "kvm_mmu_verify: level %d leaf for 0x%llx has a misaligned address: 0x%llx",
-			    level, (unsigned long long)vaddr,
-			    (unsigned long long)pte);
+			    level, vaddr,
+			    pte);
 		v->leaves++;
 		v->mapped += PG_LEVEL_SIZE(level);
 	}

@@ -168,7 +168,7 @@ void *addr_gpa2hva(struct kvm_vm *vm, u64 gpa)
 	struct vm_memslot *s = vm_memslot_of_gpa(vm, gpa);
 
 	TEST_ASSERT(s, "addr_gpa2hva: no memslot holds GPA 0x%llx",
-		    (unsigned long long)gpa);
+		    gpa);
 	return (char *)s->host_mem + (gpa - s->region.guest_phys_addr);
 }
 
@@ -251,7 +251,7 @@ int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
 	TEST_ASSERT(!vm_memslot(vm, slot), "memslot %u already exists", slot);
 	TEST_ASSERT(IS_ALIGNED(size, backings[backing].page_size),
 		    "memslot %u: %llu pages is not a multiple of %s pages",
-		    slot, (unsigned long long)npages, backings[backing].name);
+		    slot, npages, backings[backing].name);
 
 	mem = backing_mmap(backing, size, &fd, &alias);
 	if (mem == MAP_FAILED)
@@ -281,8 +281,8 @@ void vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing, u64 gpa,
 
 	errno = -ret;
 	TEST_ASSERT(!ret, "adding memslot %u (%s, GPA 0x%llx, %llu pages, flags 0x%x)",
-		    slot, backings[backing].name, (unsigned long long)gpa,
-		    (unsigned long long)npages, flags);
+		    slot, backings[backing].name, gpa,
+		    npages, flags);
 }
 
 int __vm_memslot_move(struct kvm_vm *vm, u32 slot, u64 new_gpa)
@@ -307,7 +307,7 @@ void vm_memslot_move(struct kvm_vm *vm, u32 slot, u64 new_gpa)
 
 	errno = -ret;
 	TEST_ASSERT(!ret, "moving memslot %u to GPA 0x%llx", slot,
-		    (unsigned long long)new_gpa);
+		    new_gpa);
 }
 
 void vm_memslot_delete(struct kvm_vm *vm, u32 slot)
@@ -350,7 +350,7 @@ void vm_memslots_register(struct kvm_vm *vm)
 		TEST_ASSERT(!memslot_update(vm, s),
 			    "registering memslot %u again at GPA 0x%llx",
 			    s->region.slot,
-			    (unsigned long long)s->region.guest_phys_addr);
+			    s->region.guest_phys_addr);
 	}
 }
 

@@ -17,13 +17,13 @@ u64 vm_phys_pages_alloc(struct kvm_vm *vm, u64 npages, u64 align, u32 slot)
 	/* ALIGN_UP() masks: any other alignment could hand out used pages. */
 	TEST_ASSERT(!(align & (align - 1)),
 		    "vm_phys_pages_alloc: alignment 0x%llx is not a power of two",
-		    (unsigned long long)align);
+		    align);
 	end = s->region.guest_phys_addr + s->region.memory_size;
 	gpa = ALIGN_UP(s->next_free, align ? align : PAGE_SIZE);
 	TEST_ASSERT(gpa + npages * PAGE_SIZE <= end,
 		    "vm_phys_pages_alloc: slot %u out of memory (%llu pages wanted at 0x%llx, slot ends at 0x%llx)",
-		    slot, (unsigned long long)npages,
-		    (unsigned long long)gpa, (unsigned long long)end);
+		    slot, npages,
+		    gpa, end);
 	s->next_free = gpa + npages * PAGE_SIZE;
 	return gpa;
 }
@@ -34,7 +34,7 @@ u64 vm_vaddr_reserve(struct kvm_vm *vm, u64 size, u64 align)
 
 	TEST_ASSERT(!(align & (align - 1)),
 		    "vm_vaddr_reserve: alignment 0x%llx is not a power of two",
-		    (unsigned long long)align);
+		    align);
 	gva = ALIGN_UP(vm->vaddr_next, align ? align : PAGE_SIZE);
 
 	vm->vaddr_next = gva + ALIGN_UP(size, PAGE_SIZE);
@@ -82,6 +82,6 @@ u64 addr_gva2gpa(struct kvm_vm *vm, u64 gva)
 
 	TEST_ASSERT(kvm_mmu_translate(vm, &vm->mmu, gva, &gpa),
 		    "addr_gva2gpa: GVA 0x%llx is not mapped",
-		    (unsigned long long)gva);
+		    gva);
 	return gpa;
 }

@@ -104,7 +104,7 @@ void vcpu_run_to_done(struct kvm_vcpu *vcpu, ucall_handler_t on_sync,
 			return;
 		case UCALL_SYNC:
 			TEST_ASSERT(on_sync, "unexpected GUEST_SYNC(0x%llx)",
-				    (unsigned long long)uc.args[0]);
+				    uc.args[0]);
 			on_sync(vcpu, &uc, data);
 			break;
 		default:

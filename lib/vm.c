@@ -63,7 +63,7 @@ struct kvm_vm *vm_create(const struct vm_options *opts)
 	errno = -ret;
 	TEST_ASSERT(!ret, "adding the main memslot (%s, %llu MiB)",
 		    vm_mem_backing_name(opts->backing),
-		    (unsigned long long)(mem_size / MiB));
+		    (mem_size / MiB));
 	/* Leave GPA 0 unused so a zero GPA is always a bug. */
 	vm_memslot(vm, KVMT_MAIN_SLOT)->next_free = PAGE_SIZE;
 

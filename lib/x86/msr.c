@@ -32,5 +32,5 @@ void vcpu_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 value)
 	int ret = __vcpu_set_msr(vcpu, index, value);
 
 	TEST_ASSERT(ret == 1, "KVM_SET_MSRS(0x%x, 0x%llx) on vCPU %u, rc: %d",
-		    index, (unsigned long long)value, vcpu->id, ret);
+		    index, value, vcpu->id, ret);
 }

@@ -150,7 +150,7 @@ void vcpu_dump(FILE *out, struct kvm_vcpu *vcpu)
 		for (u32 i = 0; i < vcpu->run->internal.ndata &&
 				i < ARRAY_SIZE(vcpu->run->internal.data); i++)
 			fprintf(out, " 0x%llx",
-				(unsigned long long)vcpu->run->internal.data[i]);
+				vcpu->run->internal.data[i]);
 		fputc('\n', out);
 	}
 }

@@ -117,7 +117,7 @@ static bool skip_if_already_held(struct kvm_vcpu *vcpu,
 
 	TEST_ASSERT(vcpu_get_msr(vcpu, e->index) == e->data,
 		    "KVM_SET_MSRS on vCPU %u refused MSR 0x%x = 0x%llx, which the vCPU does not already hold",
-		    vcpu->id, e->index, (unsigned long long)e->data);
+		    vcpu->id, e->index, e->data);
 	return false;
 }
 

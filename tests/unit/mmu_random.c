@@ -37,8 +37,6 @@
 #define DEFAULT_SEED	0x6b766d74ULL	/* "kvmt" */
 #define DEFAULT_OPS	1500
 
-#define X(v)		((unsigned long long)(v))
-
 struct cfg {
 	const char *name;
 	enum kvm_mmu_format format;
@@ -111,9 +109,9 @@ static void print_op(const struct op *op, long idx)
 	static const char *const names[] = { "map", "unmap", "protect" };
 
 	printf("#   op %ld: %s 0x%llx+0x%llx", idx, names[op->kind],
-	       X(op->vaddr), X(op->size));
+	       op->vaddr, op->size);
 	if (op->kind == OP_MAP)
-		printf(" -> 0x%llx level %d", X(op->paddr), op->level);
+		printf(" -> 0x%llx level %d", op->paddr, op->level);
 	if (op->kind != OP_UNMAP)
 		printf(" %s", prot_str(op->prot));
 	printf("\n");
@@ -124,13 +122,13 @@ static bool __printf(2, 3) mismatch(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("# MISMATCH: seed %llu, %s, op %ld: ", X(r->seed), r->cfg->name,
+	printf("# MISMATCH: seed %llu, %s, op %ld: ", r->seed, r->cfg->name,
 	       r->op_idx);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n# recent operations (rerun: mmu_random --seed %llu):\n",
-	       X(r->seed));
+	       r->seed);
 	for (long i = r->op_idx - 7; i <= r->op_idx; i++)
 		if (i >= 0)
 			print_op(&r->history[i % 8], i);
@@ -203,7 +201,7 @@ static u64 hole_size(struct run *r, u64 vaddr)
 			return PG_LEVEL_SIZE(l);
 	}
 	TEST_FAIL("0x%llx: lookup found no leaf, but the walk has no hole",
-		  X(vaddr));
+		  vaddr);
 }
 
 /* The level a MAP with PG_LEVEL_ANY must have given the page at @a. */
@@ -229,17 +227,17 @@ static bool check_page(struct run *r, u64 a, u64 pte, int level)
 		if (r->prot[i] == UNMAPPED)
 			return true;
 		return mismatch(r, "at 0x%llx: model -> 0x%llx %s, walker: unmapped (empty L%d entry 0x%llx)",
-				X(a), X((u64)r->pfn[i] << 12),
-				prot_str(r->prot[i]), level, X(pte));
+				a, (u64)r->pfn[i] << 12,
+				prot_str(r->prot[i]), level, pte);
 	}
 	prot = kvm_mmu_pte_prot(r->mmu, pte);
 	pfn = (kvm_mmu_pte_paddr(r->mmu, pte, level) >> 12) +
 	      ((a & (PG_LEVEL_SIZE(level) - 1)) >> 12);
 	if (r->prot[i] != prot || r->pfn[i] != pfn)
 		return mismatch(r, "at 0x%llx: model -> 0x%llx %s, walker -> 0x%llx %s (pte 0x%llx, level %d)",
-				X(a), X((u64)r->pfn[i] << 12),
-				prot_str(r->prot[i]), X(pfn << 12),
-				prot_str(prot), X(pte), level);
+				a, (u64)r->pfn[i] << 12,
+				prot_str(r->prot[i]), pfn << 12,
+				prot_str(prot), pte, level);
 	return true;
 }
 
@@ -257,7 +255,7 @@ static bool check_level(struct run *r, u64 block, u64 pte, int level,
 	if (level == want)
 		return true;
 	return mismatch(r, "0x%llx mapped by a level %d leaf, expected level %d (pte 0x%llx)",
-			X(block), level, want, X(pte));
+			block, level, want, pte);
 }
 
 /*
@@ -315,14 +313,14 @@ static bool check(struct run *r, u64 start, u64 end, const struct op *op,
 		block = ALIGN_DOWN(a, size);
 		if (block < start || block + size > end)
 			return mismatch(r, "leaf 0x%llx at level %d for 0x%llx sticks out of 0x%llx-0x%llx",
-					X(*pte), level, X(a), X(start), X(end));
+					*pte, level, a, start, end);
 		if (!check_level(r, block, *pte, level, op))
 			return false;
 		/* A huge leaf's address has no bits below its size (no PAT here). */
 		if (kvm_mmu_pte_paddr(r->mmu, *pte, PG_LEVEL_4K) !=
 		    kvm_mmu_pte_paddr(r->mmu, *pte, level))
 			return mismatch(r, "level %d leaf for 0x%llx has a misaligned address: 0x%llx",
-					level, X(block), X(*pte));
+					level, block, *pte);
 		/* Decode once, compare the model's pages in a tight loop. */
 		prot = kvm_mmu_pte_prot(r->mmu, *pte);
 		pfn = kvm_mmu_pte_paddr(r->mmu, *pte, level) >> PAGE_SHIFT;
@@ -365,8 +363,8 @@ static bool check_all(struct run *r)
 	vleaves = kvm_mmu_verify(r->vm, r->mmu, &mapped);
 	if (vleaves != leaves || mapped != pages * SZ_4K)
 		return mismatch(r, "kvm_mmu_verify: %llu leaves, 0x%llx bytes; walk: %llu leaves, model: 0x%llx bytes",
-				X(vleaves), X(mapped), X(leaves),
-				X(pages * SZ_4K));
+				vleaves, mapped, leaves,
+				pages * SZ_4K);
 	return true;
 }
 
@@ -556,7 +554,7 @@ static bool run_cfg(const struct cfg *cfg, u64 seed, long nr_ops)
 			got = kvm_mmu_unmap(r.vm, r.mmu, op.vaddr, op.size);
 			if (got != want)
 				ok = mismatch(&r, "unmap cleared %llu leaves, expected %llu",
-					      X(got), X(want));
+					      got, want);
 			break;
 		case OP_PROTECT:
 			kvm_mmu_protect(r.vm, r.mmu, op.vaddr, op.size, op.prot);
@@ -575,9 +573,9 @@ static bool run_cfg(const struct cfg *cfg, u64 seed, long nr_ops)
 	current = NULL;
 	leaves = ok ? kvm_mmu_verify(r.vm, r.mmu, NULL) : 0;
 	tap_info("%s: window 0x%llx, %ld maps, %ld unmaps, %ld protects, %llu leaves at the end, %llu ms",
-		 cfg->name, X(r.base), counts[OP_MAP], counts[OP_UNMAP],
-		 counts[OP_PROTECT], X(leaves),
-		 X((now_ns() - start_ns) / 1000000));
+		 cfg->name, r.base, counts[OP_MAP], counts[OP_UNMAP],
+		 counts[OP_PROTECT], leaves,
+		 (now_ns() - start_ns) / 1000000);
 	free(r.pfn);
 	free(r.prot);
 	kvm_vm_free(r.vm);
@@ -589,7 +587,7 @@ static void usage(const char *prog)
 	fprintf(stderr, "usage: %s [--seed N] [--ops N]\n"
 		"  --seed N  seed of the random operations (default %llu)\n"
 		"  --ops N   operations per configuration (default %d)\n",
-		prog, X(DEFAULT_SEED), DEFAULT_OPS);
+		prog, DEFAULT_SEED, DEFAULT_OPS);
 	exit(KSFT_FAIL);
 }
 
@@ -626,12 +624,13 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 
 	atexit(report_exit);
-	tap_plan(ARRAY_SIZE(cfgs));
 	tap_info("seed %llu, %ld operations per configuration (reproduce: --seed %llu --ops %ld)",
-		 X(seed), nr_ops, X(seed), nr_ops);
-	for (int i = 0; i < (int)ARRAY_SIZE(cfgs); i++)
-		tap_result(run_cfg(&cfgs[i], seed, nr_ops),
-			   "%s: %ld random map/unmap/protect operations match the model",
+		 seed, nr_ops, seed, nr_ops);
+	for (int i = 0; i < (int)ARRAY_SIZE(cfgs); i++) {
+		case_begin("%s: %ld random map/unmap/protect operations match the model",
 			   cfgs[i].name, nr_ops);
-	tap_exit();
+		CHECK(run_cfg(&cfgs[i], seed, nr_ops),
+		      "the walker and the model disagree (the MISMATCH lines above)");
+	}
+	checks_exit();
 }

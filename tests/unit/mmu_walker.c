@@ -122,17 +122,6 @@ static void env_free(struct env *e)
 	kvm_vm_free(e->vm);
 }
 
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond)) {							\
-		tap_info("%s:%d: %s: " fmt, __func__, __LINE__, #cond,	\
-			 ##__VA_ARGS__);				\
-		return false;						\
-	}								\
-} while (0)
-
-#define X(v)	((unsigned long long)(v))
-
 /* The rights a format can express, as kvm_mmu_pte_prot() reports them. */
 static unsigned int norm_prot(enum kvm_mmu_format format, unsigned int prot)
 {
@@ -230,22 +219,22 @@ static long check_range(struct env *e, struct kvm_mmu *mmu, u64 start,
 		u64 pa;
 
 		if (!pte) {
-			tap_info("0x%llx not mapped", X(a));
+			tap_info("0x%llx not mapped", a);
 			return -1;
 		}
 		want = pin != PG_LEVEL_ANY ? pin :
 		       expected_level(a, start, end, delta, max);
 		if (level != want) {
 			tap_info("0x%llx mapped at level %d, expected %d (pte 0x%llx)",
-				 X(a), level, want, X(*pte));
+				 a, level, want, *pte);
 			return -1;
 		}
 		pa = kvm_mmu_pte_paddr(mmu, *pte, level);
 		if (pa + (a & (PG_LEVEL_SIZE(level) - 1)) != a + delta ||
 		    kvm_mmu_pte_prot(mmu, *pte) != prot) {
 			tap_info("0x%llx -> 0x%llx %s, expected -> 0x%llx %s (pte 0x%llx)",
-				 X(a), X(pa), prot_str(kvm_mmu_pte_prot(mmu, *pte)),
-				 X(a + delta), prot_str(prot), X(*pte));
+				 a, pa, prot_str(kvm_mmu_pte_prot(mmu, *pte)),
+				 a + delta, prot_str(prot), *pte);
 			return -1;
 		}
 		leaves++;
@@ -264,15 +253,16 @@ static bool check_table_entries(struct env *e, struct kvm_mmu *mmu, u64 vaddr,
 		u64 *pte = kvm_mmu_entry(e->vm, mmu, vaddr, l);
 		u64 *child = kvm_mmu_entry(e->vm, mmu, vaddr, l - 1);
 
-		CHECK(pte && child, "no L%d/L%d entry for 0x%llx", l, l - 1,
-		      X(vaddr));
+		if (!CHECK(pte && child, "no L%d/L%d entry for 0x%llx", l,
+			   l - 1, vaddr))
+			return false;
 		CHECK((*pte & ~e->addr_mask) == flags,
 		      "L%d entry 0x%llx for 0x%llx, expected flags 0x%llx",
-		      l, X(*pte), X(vaddr), X(flags));
+		      l, *pte, vaddr, flags);
 		CHECK(addr_gpa2hva(e->vm, *pte & e->addr_mask) ==
 		      (void *)ALIGN_DOWN((u64)child, PAGE_SIZE),
 		      "L%d entry 0x%llx for 0x%llx does not point at the L%d table",
-		      l, X(*pte), X(vaddr), l - 1);
+		      l, *pte, vaddr, l - 1);
 	}
 	return true;
 }
@@ -293,7 +283,7 @@ static const unsigned int ept_prots[] = {
  * says, decode back to the rights, and the tables above it must be plain
  * table pointers. Then set A/D by hand and check protect keeps them.
  */
-static bool case_encodings(const struct cfg *cfg)
+static void case_encodings(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	enum kvm_mmu_format f = cfg->format;
@@ -314,20 +304,21 @@ static bool case_encodings(const struct cfg *cfg)
 
 			kvm_mmu_map_level(e.vm, e.mmu, va, pa, size, prot, level);
 			pte = kvm_mmu_lookup(e.vm, e.mmu, va, &got_level);
-			CHECK(pte && got_level == level,
-			      "level %d %s: lookup gave %p at level %d", level,
-			      prot_str(prot), pte, got_level);
+			if (!CHECK(pte && got_level == level,
+				   "level %d %s: lookup gave %p at level %d",
+				   level, prot_str(prot), pte, got_level))
+				continue;
 			CHECK(*pte == want,
 			      "level %d %s: pte 0x%llx, expected 0x%llx", level,
-			      prot_str(prot), X(*pte), X(want));
+			      prot_str(prot), *pte, want);
 			CHECK(kvm_mmu_pte_prot(e.mmu, *pte) == norm_prot(f, prot),
 			      "level %d: %s decoded as %s", level, prot_str(prot),
 			      prot_str(kvm_mmu_pte_prot(e.mmu, *pte)));
 			CHECK(kvm_mmu_pte_paddr(e.mmu, *pte, level) == pa,
 			      "level %d: paddr 0x%llx", level,
-			      X(kvm_mmu_pte_paddr(e.mmu, *pte, level)));
+			      kvm_mmu_pte_paddr(e.mmu, *pte, level));
 			if (!check_table_entries(&e, e.mmu, va, level))
-				return false;
+				return;
 
 			/*
 			 * Protect changes the rights and keeps all else: the
@@ -339,12 +330,11 @@ static bool case_encodings(const struct cfg *cfg)
 			want = expected_leaf(f, other, level, pa) | ad;
 			CHECK(*pte == want,
 			      "level %d %s -> %s: pte 0x%llx, expected 0x%llx",
-			      level, prot_str(prot), prot_str(other), X(*pte),
-			      X(want));
+			      level, prot_str(prot), prot_str(other), *pte,
+			      want);
 		}
 	}
 	env_free(&e);
-	return true;
 }
 
 /*
@@ -352,7 +342,7 @@ static bool case_encodings(const struct cfg *cfg)
  * largest leaf its alignment allows; then the same range with outputs
  * misaligned by 4K and by 2M, and on an mmu without 1G pages.
  */
-static bool case_map_mixed(const struct cfg *cfg)
+static void case_map_mixed(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 start = cfg->in + 4 * GiB - SZ_2M - 4 * SZ_4K;
@@ -383,9 +373,9 @@ static bool case_map_mixed(const struct cfg *cfg)
 	CHECK(kvm_mmu_verify(e.vm, e.mmu, &mapped) ==
 	      9 + (end - start) / SZ_4K + (4 + 1 + 512 + 1 + 2),
 	      "verify counted %llu leaves",
-	      X(kvm_mmu_verify(e.vm, e.mmu, NULL)));
+	      kvm_mmu_verify(e.vm, e.mmu, NULL));
 	CHECK(mapped == 3 * (end - start), "verify: 0x%llx bytes mapped",
-	      X(mapped));
+	      mapped);
 
 	kvm_mmu_map(e.vm, no_gb, start, pa, end - start, prot);
 	leaves = check_range(&e, no_gb, start, end, pa - start,
@@ -408,11 +398,10 @@ static bool case_map_mixed(const struct cfg *cfg)
 			     PG_LEVEL_1G, 0);
 	CHECK(leaves == 512, "512G range: %ld leaves", leaves);
 	env_free(&e);
-	return true;
 }
 
 /* kvm_mmu_map_level gives exactly the pinned level, also over old leaves. */
-static bool case_map_pinned(const struct cfg *cfg)
+static void case_map_pinned(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	unsigned int np = norm_prot(cfg->format, KVM_MMU_RWX);
@@ -453,11 +442,10 @@ static bool case_map_pinned(const struct cfg *cfg)
 			PG_LEVEL_1G, 0);
 	CHECK(n == 1, "the next 1G leaf: %ld leaves", n);
 	env_free(&e);
-	return true;
 }
 
 /* Lookup gives the PTE and its level; writes through it take effect. */
-static bool case_lookup_translate(const struct cfg *cfg)
+static void case_lookup_translate(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 va = cfg->in + GiB - SZ_2M - SZ_4K, pa = OUT_GPA + GiB - SZ_2M - SZ_4K;
@@ -477,16 +465,16 @@ static bool case_lookup_translate(const struct cfg *cfg)
 		level = -2;
 		pte = kvm_mmu_lookup(e.vm, e.mmu, a, &level);
 		CHECK(pte && level == probes[i].level,
-		      "0x%llx: level %d, expected %d", X(a), level,
+		      "0x%llx: level %d, expected %d", a, level,
 		      probes[i].level);
 		CHECK(pte == kvm_mmu_entry(e.vm, e.mmu, a, level),
-		      "0x%llx: lookup and entry disagree", X(a));
+		      "0x%llx: lookup and entry disagree", a);
 		CHECK(kvm_mmu_lookup(e.vm, e.mmu, a, NULL) == pte,
 		      "lookup with a NULL level");
 		CHECK(kvm_mmu_translate(e.vm, e.mmu, a, &gpa) &&
 		      gpa == pa + probes[i].off,
-		      "0x%llx translated to 0x%llx, expected 0x%llx", X(a),
-		      X(gpa), X(pa + probes[i].off));
+		      "0x%llx translated to 0x%llx, expected 0x%llx", a,
+		      gpa, pa + probes[i].off);
 	}
 	CHECK(!kvm_mmu_lookup(e.vm, e.mmu, va - SZ_4K, &level), "below the range");
 	CHECK(!kvm_mmu_translate(e.vm, e.mmu, va + SZ_4K + SZ_2M + GiB, &gpa),
@@ -498,13 +486,12 @@ static bool case_lookup_translate(const struct cfg *cfg)
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va + SZ_4K, &level);
 	*pte = (*pte & ~e.addr_mask) | (OUT_GPA + 8 * GiB);
 	CHECK(kvm_mmu_translate(e.vm, e.mmu, va + SZ_4K + 0x777, &gpa) &&
-	      gpa == OUT_GPA + 8 * GiB + 0x777, "retargeted: 0x%llx", X(gpa));
+	      gpa == OUT_GPA + 8 * GiB + 0x777, "retargeted: 0x%llx", gpa);
 	env_free(&e);
-	return true;
 }
 
 /* Unmap whole leaves, then parts of huge ones, which must split. */
-static bool case_unmap(const struct cfg *cfg)
+static void case_unmap(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	unsigned int np = norm_prot(cfg->format, KVM_MMU_RW);
@@ -515,7 +502,7 @@ static bool case_unmap(const struct cfg *cfg)
 
 	/* A whole 1G leaf is one leaf cleared. */
 	count = kvm_mmu_unmap(e.vm, e.mmu, va, GiB);
-	CHECK(count == 1, "whole 1G: %llu leaves cleared", X(count));
+	CHECK(count == 1, "whole 1G: %llu leaves cleared", count);
 	CHECK(!kvm_mmu_lookup(e.vm, e.mmu, va, NULL) &&
 	      !kvm_mmu_lookup(e.vm, e.mmu, va + GiB - 1, NULL), "1G still mapped");
 
@@ -523,7 +510,7 @@ static bool case_unmap(const struct cfg *cfg)
 	va += GiB;
 	pa += GiB;
 	count = kvm_mmu_unmap(e.vm, e.mmu, va + 10 * SZ_2M, SZ_2M);
-	CHECK(count == 1, "2M in 1G: %llu leaves cleared", X(count));
+	CHECK(count == 1, "2M in 1G: %llu leaves cleared", count);
 	CHECK(!kvm_mmu_lookup(e.vm, e.mmu, va + 10 * SZ_2M + 0x5000, NULL),
 	      "2M hole still mapped");
 	CHECK(check_range(&e, e.mmu, va, va + 10 * SZ_2M, pa - va, np,
@@ -533,7 +520,7 @@ static bool case_unmap(const struct cfg *cfg)
 
 	/* 4K out of a 2M leaf made by that split: split again. */
 	count = kvm_mmu_unmap(e.vm, e.mmu, va + 3 * SZ_4K, SZ_4K);
-	CHECK(count == 1, "4K in 2M: %llu leaves cleared", X(count));
+	CHECK(count == 1, "4K in 2M: %llu leaves cleared", count);
 	CHECK(!kvm_mmu_lookup(e.vm, e.mmu, va + 3 * SZ_4K, NULL), "4K hole");
 	CHECK(check_range(&e, e.mmu, va, va + 3 * SZ_4K, pa - va, np,
 			  PG_LEVEL_4K, 0) == 3, "below the 4K hole");
@@ -544,7 +531,7 @@ static bool case_unmap(const struct cfg *cfg)
 	va += GiB;
 	pa += GiB;
 	count = kvm_mmu_unmap(e.vm, e.mmu, va + SZ_2M - SZ_4K, SZ_2M + 2 * SZ_4K);
-	CHECK(count == 3, "4K+2M+4K in 1G: %llu leaves cleared", X(count));
+	CHECK(count == 3, "4K+2M+4K in 1G: %llu leaves cleared", count);
 	CHECK(kvm_mmu_lookup(e.vm, e.mmu, va + SZ_2M - 2 * SZ_4K, &level) &&
 	      level == PG_LEVEL_4K, "page below the hole");
 	CHECK(kvm_mmu_lookup(e.vm, e.mmu, va + 2 * SZ_2M + SZ_4K, &level) &&
@@ -558,15 +545,14 @@ static bool case_unmap(const struct cfg *cfg)
 
 	/* Unmapping where nothing is mapped clears nothing. */
 	count = kvm_mmu_unmap(e.vm, e.mmu, cfg->in + 200 * GiB, 3 * GiB);
-	CHECK(count == 0, "empty range: %llu leaves cleared", X(count));
+	CHECK(count == 0, "empty range: %llu leaves cleared", count);
 	count = kvm_mmu_unmap(e.vm, e.mmu, cfg->in + GiB, GiB);
-	CHECK(count == 0, "unmapped twice: %llu leaves cleared", X(count));
+	CHECK(count == 0, "unmapped twice: %llu leaves cleared", count);
 	env_free(&e);
-	return true;
 }
 
 /* Protect whole leaves and parts of huge ones; rights decode back. */
-static bool case_protect(const struct cfg *cfg)
+static void case_protect(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	enum kvm_mmu_format f = cfg->format;
@@ -612,13 +598,13 @@ static bool case_protect(const struct cfg *cfg)
 				     pa + SZ_2M + 5 * SZ_4K) |
 		       (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D) |
 		       SOFT_BIT),
-	      "split child 0x%llx", X(*pte));
+	      "split child 0x%llx", *pte);
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va + 100 * SZ_2M, &level);
 	CHECK(*pte == (expected_leaf(f, KVM_MMU_READ, PG_LEVEL_2M,
 				     pa + 100 * SZ_2M) |
 		       (f == KVM_MMU_FORMAT_EPT ? E_A | E_D : G_A | G_D) |
 		       SOFT_BIT),
-	      "split 2M child 0x%llx", X(*pte));
+	      "split 2M child 0x%llx", *pte);
 
 	/* Protect leaves holes alone: it changes rights, it does not map. */
 	kvm_mmu_unmap(e.vm, e.mmu, va + 3 * SZ_2M, SZ_2M);
@@ -628,11 +614,10 @@ static bool case_protect(const struct cfg *cfg)
 	CHECK(kvm_mmu_pte_prot(e.mmu, *kvm_mmu_lookup(e.vm, e.mmu, va, NULL)) ==
 	      norm_prot(f, KVM_MMU_RW), "protect after unmap");
 	env_free(&e);
-	return true;
 }
 
 /* kvm_mmu_entry at every level of a 4K walk and of a 1G walk. */
-static bool case_entry(const struct cfg *cfg)
+static void case_entry(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 va4k = cfg->in + 0x123456000ULL, va1g = cfg->in + 7 * GiB;
@@ -651,13 +636,15 @@ static bool case_entry(const struct cfg *cfg)
 
 		/* Each entry is the one indexed by the address's bits. */
 		CHECK(pte == &table[idx], "L%d entry for 0x%llx at %p, expected %p",
-		      l, X(va4k), pte, &table[idx]);
+		      l, va4k, pte, &table[idx]);
 	}
 	leaf = kvm_mmu_entry(e.vm, e.mmu, va4k, PG_LEVEL_4K);
+	if (!CHECK(leaf, "no leaf entry for 0x%llx", va4k))
+		return;
 	CHECK(*leaf == expected_leaf(cfg->format, KVM_MMU_RW, 0, OUT_GPA + 0x5000),
-	      "leaf 0x%llx", X(*leaf));
+	      "leaf 0x%llx", *leaf);
 	if (!check_table_entries(&e, e.mmu, va4k, PG_LEVEL_4K))
-		return false;
+		return;
 
 	/* Below a 1G leaf the walk stops: no L1 or L0 entry. */
 	CHECK(kvm_mmu_entry(e.vm, e.mmu, va1g, PG_LEVEL_1G) ==
@@ -675,11 +662,10 @@ static bool case_entry(const struct cfg *cfg)
 	*kvm_mmu_entry(e.vm, e.mmu, va4k, PG_LEVEL_2M) = 0;
 	CHECK(!kvm_mmu_lookup(e.vm, e.mmu, va4k, NULL), "table entry cleared");
 	env_free(&e);
-	return true;
 }
 
 /* Dump: one line per present entry, indented by level; check a few. */
-static bool case_dump(const struct cfg *cfg)
+static void case_dump(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	int top = e.mmu->pgtable_levels - 1, lines = 0;
@@ -700,55 +686,53 @@ static bool case_dump(const struct cfg *cfg)
 	for (char *p = buf; *p; p++)
 		lines += *p == '\n';
 	snprintf(want, sizeof(want), "%d-level tables, root at GPA 0x%llx\n",
-		 e.mmu->pgtable_levels, X(e.mmu->pgd));
+		 e.mmu->pgtable_levels, e.mmu->pgd);
 	CHECK(!strncmp(buf, want, strlen(want)), "header; dump:\n%s", buf);
 	/* Header, the shared levels above L2, L2+L1+L0, then L2+L1 leaf. */
 	CHECK(lines == 1 + (top - 2) + 3 + 2, "%d lines; dump:\n%s", lines, buf);
 
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va, &level);
 	snprintf(want, sizeof(want), "\n%*sL0[%3d] 0x%016llx: 0x%016llx -> 0x%llx %s\n",
-		 2 * top, "", 1, X(va), X(*pte), X(OUT_GPA + 0x7000),
+		 2 * top, "", 1, va, *pte, OUT_GPA + 0x7000,
 		 /* NPT sets U everywhere, so it is not reported; EPT has none. */
 		 cfg->format == KVM_MMU_FORMAT_GUEST ? "rw-u" : "rw-");
 	CHECK(strstr(buf, want), "no line '%s'; dump:\n%s", want + 1, buf);
 
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va2m, &level);
 	snprintf(want, sizeof(want), "\n%*sL1[%3d] 0x%016llx: 0x%016llx -> 0x%llx rwx\n",
-		 2 * (top - 1), "", 0, X(va2m), X(*pte), X(OUT_GPA + SZ_2M));
+		 2 * (top - 1), "", 0, va2m, *pte, OUT_GPA + SZ_2M);
 	CHECK(strstr(buf, want), "no line '%s'; dump:\n%s", want + 1, buf);
 
 	snprintf(want, sizeof(want), "\nL%d[%3d] 0x%016llx: 0x%016llx\n", top,
 		 (int)((cfg->in >> PG_LEVEL_SHIFT(top)) & 511),
-		 X(ALIGN_DOWN(cfg->in, PG_LEVEL_SIZE(top))),
-		 X(*kvm_mmu_entry(e.vm, e.mmu, va, top)));
+		 ALIGN_DOWN(cfg->in, PG_LEVEL_SIZE(top)),
+		 *kvm_mmu_entry(e.vm, e.mmu, va, top));
 	CHECK(strstr(buf, want), "no line '%s'; dump:\n%s", want + 1, buf);
 	free(buf);
 	env_free(&e);
-	return true;
 }
 
 /* Verify counts leaves and bytes, through maps, splits and unmaps. */
-static bool case_verify(const struct cfg *cfg)
+static void case_verify(const struct cfg *cfg)
 {
 	struct env e = env_create(cfg);
 	u64 va = cfg->in + 16 * GiB, mapped = 1, leaves;
 
 	leaves = kvm_mmu_verify(e.vm, e.mmu, &mapped);
 	CHECK(leaves == 0 && mapped == 0, "empty: %llu leaves, 0x%llx bytes",
-	      X(leaves), X(mapped));
+	      leaves, mapped);
 	kvm_mmu_map(e.vm, e.mmu, va - 3 * SZ_4K, OUT_GPA - 3 * SZ_4K + GiB,
 		    3 * SZ_4K + GiB + SZ_2M, KVM_MMU_RW);
 	leaves = kvm_mmu_verify(e.vm, e.mmu, &mapped);
 	CHECK(leaves == 5 && mapped == 3 * SZ_4K + GiB + SZ_2M,
-	      "mapped: %llu leaves, 0x%llx bytes", X(leaves), X(mapped));
+	      "mapped: %llu leaves, 0x%llx bytes", leaves, mapped);
 	/* Split the 1G leaf by unmapping 4K: 511 + 511 leaves replace it. */
 	kvm_mmu_unmap(e.vm, e.mmu, va + SZ_4K, SZ_4K);
 	leaves = kvm_mmu_verify(e.vm, e.mmu, &mapped);
 	CHECK(leaves == 5 - 1 + 511 + 511 && mapped == 2 * SZ_4K + GiB + SZ_2M,
-	      "split: %llu leaves, 0x%llx bytes", X(leaves), X(mapped));
+	      "split: %llu leaves, 0x%llx bytes", leaves, mapped);
 	CHECK(kvm_mmu_verify(e.vm, e.mmu, NULL) == leaves, "NULL mapped");
 	env_free(&e);
-	return true;
 }
 
 /* Bad input: the child must exit 1 naming the call and the address. */
@@ -833,18 +817,15 @@ static void run_bad(void *arg)
 	b->fn(&e);
 }
 
-static bool case_bad_input(struct bad_input *b)
+static void case_bad_input(struct bad_input *b)
 {
 	struct child_result res;
 
 	run_in_child(run_bad, b, &res);
-	if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != KSFT_FAIL ||
-	    !strstr(res.output, b->expect)) {
-		tap_info("child status 0x%x, expected exit 1 and '%s' in:\n%s",
-			 res.status, b->expect, res.output);
-		return false;
-	}
-	return true;
+	CHECK(WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	      strstr(res.output, b->expect),
+	      "child status 0x%x, expected exit 1 and '%s' in:\n%s",
+	      res.status, b->expect, res.output);
 }
 
 static struct bad_input bad_inputs[] = {
@@ -867,26 +848,26 @@ static void bad_inputs_init(void)
 	snprintf(bad_inputs[i].expect, sizeof(bad_inputs[i].expect),	\
 		 __VA_ARGS__)
 	EXPECT(0, "kvm_mmu_map: range 0x%llx+0x1000 is not 4 KiB aligned",
-	       X(cfgs[0].in + 0x1800));
+	       cfgs[0].in + 0x1800);
 	EXPECT(1, "kvm_mmu_unmap: range 0x%llx+0x1001 is not 4 KiB aligned",
-	       X(cfgs[3].in + 0x1000));
+	       cfgs[3].in + 0x1000);
 	EXPECT(2, "kvm_mmu_map: paddr 0x%llx is not 4 KiB aligned",
-	       X(OUT_GPA + 0x10));
+	       OUT_GPA + 0x10);
 	EXPECT(3, "kvm_mmu_map: 0x%llx -> 0x%llx (+0x200000) is not aligned to level 1 pages",
-	       X(cfgs[4].in + SZ_4K), X(OUT_GPA));
+	       cfgs[4].in + SZ_4K, OUT_GPA);
 	EXPECT(4, "kvm_mmu_map: paddr range 0x%llx+0x2000 is not all in memslots",
-	       X(OUT_GPA + OUT_SIZE - SZ_4K));
+	       OUT_GPA + OUT_SIZE - SZ_4K);
 	EXPECT(5, "kvm_mmu_map: range 0x800000000000+0x1000 is outside the 4-level address space");
 	EXPECT(6, "kvm_mmu_protect: range 0x7ffffffff000+0x2000 is outside the 4-level address space");
 	EXPECT(7, "kvm_mmu_unmap: range 0x7ffffffff000+0xffff000000002000 is outside the 4-level address space");
 	EXPECT(8, "kvm_mmu_map: range 0x1000000000000+0x1000 is outside the 4-level address space");
 	EXPECT(9, "kvm_mmu_map: level 2 leaves at 0x%llx are not supported by this mmu",
-	       X(cfgs[4].in + GiB));
+	       cfgs[4].in + GiB);
 	EXPECT(10, "kvm_mmu_map: level 3 leaves at 0x0 are not supported by this mmu");
 #undef EXPECT
 }
 
-static bool (*const cases[])(const struct cfg *) = {
+static void (*const cases[])(const struct cfg *) = {
 	case_encodings, case_map_mixed, case_map_pinned, case_lookup_translate,
 	case_unmap, case_protect, case_entry, case_dump, case_verify,
 };
@@ -900,14 +881,16 @@ static const char *const case_names[] = {
 int main(void)
 {
 	bad_inputs_init();
-	tap_plan(ARRAY_SIZE(cfgs) * ARRAY_SIZE(cases) + ARRAY_SIZE(bad_inputs));
-	for (int c = 0; c < (int)ARRAY_SIZE(cfgs); c++)
-		for (int i = 0; i < (int)ARRAY_SIZE(cases); i++)
-			tap_result(cases[i](&cfgs[c]), "%s: %s", cfgs[c].name,
-				   case_names[i]);
-	for (int i = 0; i < (int)ARRAY_SIZE(bad_inputs); i++)
-		tap_result(case_bad_input(&bad_inputs[i]),
-			   "%s: %s fails, naming the call and address",
+	for (int c = 0; c < (int)ARRAY_SIZE(cfgs); c++) {
+		for (int i = 0; i < (int)ARRAY_SIZE(cases); i++) {
+			case_begin("%s: %s", cfgs[c].name, case_names[i]);
+			cases[i](&cfgs[c]);
+		}
+	}
+	for (int i = 0; i < (int)ARRAY_SIZE(bad_inputs); i++) {
+		case_begin("%s: %s fails, naming the call and address",
 			   cfgs[bad_inputs[i].cfg].name, bad_inputs[i].what);
-	tap_exit();
+		case_bad_input(&bad_inputs[i]);
+	}
+	checks_exit();
 }

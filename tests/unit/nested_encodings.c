@@ -18,31 +18,10 @@
 #include "kvm_util.h"
 #include "nested/nested.h"
 
-#define X(v)		((unsigned long long)(v))
 #define FAKE_MEM	(256 * MiB)
 #define OUT_SLOT	1
 #define OUT_GPA		(4 * GiB)
 #define OUT_SIZE	(2 * GiB)	/* lazily backed: only tables touched */
-
-static int failures;
-
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond)) {							\
-		tap_info("%s:%d: %s: " fmt, __FILE__, __LINE__, #cond,	\
-			 ##__VA_ARGS__);				\
-		failures++;						\
-	}								\
-} while (0)
-
-/* Run one case; it passes when it raised no CHECK failure. */
-static void run_case(void (*fn)(void), const char *name)
-{
-	int before = failures;
-
-	fn();
-	tap_result(failures == before, "%s", name);
-}
 
 static void eptp_encoding(void)
 {
@@ -50,13 +29,13 @@ static void eptp_encoding(void)
 
 	/* WB (6) in 2:0, walk length - 1 in 5:3, A/D enable in bit 6. */
 	CHECK(vmx_eptp(root, 4, false) == 0x1234501e, "0x%llx",
-	      X(vmx_eptp(root, 4, false)));
+	      vmx_eptp(root, 4, false));
 	CHECK(vmx_eptp(root, 4, true) == 0x1234505e, "0x%llx",
-	      X(vmx_eptp(root, 4, true)));
+	      vmx_eptp(root, 4, true));
 	CHECK(vmx_eptp(root, 5, false) == 0x12345026, "0x%llx",
-	      X(vmx_eptp(root, 5, false)));
+	      vmx_eptp(root, 5, false));
 	CHECK(vmx_eptp(root, 5, true) == 0x12345066, "0x%llx",
-	      X(vmx_eptp(root, 5, true)));
+	      vmx_eptp(root, 5, true));
 }
 
 static struct kvm_vm *fake_vm(enum kvm_mmu_format format, int levels,
@@ -123,8 +102,8 @@ static void pte_encodings_for(enum kvm_mmu_format format, int levels)
 				continue;
 			CHECK(*pte == (l1 | expected_leaf(format, prots[p], level)),
 			      "%s %d-level, level %d, prot 0x%x: pte 0x%llx, expected 0x%llx",
-			      fmt_name, levels, level, prots[p], X(*pte),
-			      X(l1 | expected_leaf(format, prots[p], level)));
+			      fmt_name, levels, level, prots[p], *pte,
+			      l1 | expected_leaf(format, prots[p], level));
 			CHECK(kvm_mmu_pte_prot(&vm->stage2_mmu, *pte) == prots[p],
 			      "%s: decoded prot 0x%x, mapped 0x%x", fmt_name,
 			      kvm_mmu_pte_prot(&vm->stage2_mmu, *pte), prots[p]);
@@ -133,7 +112,7 @@ static void pte_encodings_for(enum kvm_mmu_format format, int levels)
 			CHECK(parent && (*parent & ~vm->stage2_mmu.arch.addr_mask) ==
 				      table_bits,
 			      "%s: table entry above level %d is 0x%llx",
-			      fmt_name, level, X(parent ? *parent : 0));
+			      fmt_name, level, parent ? *parent : 0);
 		}
 	}
 	/* The walk has as many levels as asked for. */
@@ -292,7 +271,7 @@ static void exit_decoding(void)
 	CHECK(ex.kind == L2_EXIT_TDP_FAULT && ex.gpa == 0x1234567 &&
 	      ex.access == KVM_MMU_READ && !ex.present && !ex.on_walk,
 	      "NPF read: kind %d gpa 0x%llx access 0x%x present %d walk %d",
-	      ex.kind, X(ex.gpa), ex.access, ex.present, ex.on_walk);
+	      ex.kind, ex.gpa, ex.access, ex.present, ex.on_walk);
 	svm_exit_decode(SVM_EXIT_NPF, SVM_NPF_PRESENT | SVM_NPF_WRITE |
 			SVM_NPF_USER | SVM_NPF_GUEST_PAGE_TABLES, 0x3d018, &ex);
 	CHECK(ex.access == KVM_MMU_WRITE && ex.present && ex.on_walk,
@@ -389,7 +368,7 @@ static void nested_state_layout(void)
 	      "VMX state TDP info");
 	CHECK(v->tdp_info.eptp == vmx_eptp(vm->stage2_mmu.pgd, 4, true) &&
 	      v->vmx.eptp == v->tdp_info.eptp, "EPTP 0x%llx",
-	      X(v->tdp_info.eptp));
+	      v->tdp_info.eptp);
 	CHECK(IS_ALIGNED(v->vmx.vmxon_gpa | v->vmx.vmcs_gpa |
 			 v->vmx.msr_bitmap_gpa | v->vmx.io_bitmap_a_gpa |
 			 v->vmx.io_bitmap_b_gpa, PAGE_SIZE), "VMX pages aligned");
@@ -452,38 +431,49 @@ static void bad_no_tdp(void *arg)
 	tdp_map(vm, 0, PAGE_SIZE, PAGE_SIZE);
 }
 
-static bool fails_with(void (*fn)(void *), const char *expect)
+/* fn() must fail (exit 1) and say @expect. */
+#define CHECK_FAILS_WITH(fn, expect) __check_fails_with(fn, expect, __LINE__)
+static void __check_fails_with(void (*fn)(void *), const char *expect, int line)
 {
 	struct child_result res;
 
 	run_in_child(fn, NULL, &res);
-	if (WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
-	    strstr(res.output, expect))
-		return true;
-	tap_info("status 0x%x, expected \"%s\" in:\n%s", res.status, expect,
+	CHECK_AT(__FILE__, line,
+		 WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+		 strstr(res.output, expect),
+		 "status 0x%x, expected \"%s\" in:\n%s", res.status, expect,
 		 res.output);
-	return false;
 }
+
+static const struct {
+	void (*fn)(void);
+	const char *name;
+} cases[] = {
+	{ eptp_encoding, "EPTP: WB, walk length 4/5, A/D bit 6" },
+	{ pte_encodings, "EPT and NPT leaves for every permission at 4K/2M/1G, 4 and 5 levels, via stage2_mmu" },
+	{ ept_ad_and_high_gpa, "EPT without A/D has no A/D masks; 5-level EPT maps an L2 GPA at 2^50" },
+	{ vmcb_offsets, "VMCB field offsets match the APM" },
+	{ vmcs_encodings, "VMCS field encodings decode to the SDM's width and type" },
+	{ exit_decoding, "SVM and VMX exits decode to the same vendor-neutral exits" },
+	{ control_adjust, "VMX controls adjusted by allowed-0/allowed-1 settings" },
+	{ nested_state_layout, "nested state: aligned pages, contiguous permission maps, TDP root and EPTP" },
+};
 
 int main(void)
 {
-	tap_plan(12);
-	run_case(eptp_encoding, "EPTP: WB, walk length 4/5, A/D bit 6");
-	run_case(pte_encodings, "EPT and NPT leaves for every permission at 4K/2M/1G, 4 and 5 levels, via stage2_mmu");
-	run_case(ept_ad_and_high_gpa, "EPT without A/D has no A/D masks; 5-level EPT maps an L2 GPA at 2^50");
-	run_case(vmcb_offsets, "VMCB field offsets match the APM");
-	run_case(vmcs_encodings, "VMCS field encodings decode to the SDM's width and type");
-	run_case(exit_decoding, "SVM and VMX exits decode to the same vendor-neutral exits");
-	run_case(control_adjust, "VMX controls adjusted by allowed-0/allowed-1 settings");
-	run_case(nested_state_layout, "nested state: aligned pages, contiguous permission maps, TDP root and EPTP");
-	tap_result(fails_with(bad_unaligned, "tdp_map: L2 GPA 0x1234 -> L1 GPA 0x100000000 (+0x1000) is not 4 KiB aligned"),
-		   "tdp_map of an unaligned range fails naming tdp_map and the address");
-	tap_result(fails_with(bad_outside, "tdp_map: L1 GPA range 0x7000000000+0x200000 (for L2 GPA 0x40000000) is not all in memslots"),
-		   "tdp_map outside the memslots fails naming tdp_map and the address");
-	tap_result(fails_with(bad_level, "tdp_map: L2 GPA 0x40001000 -> L1 GPA 0x100000000 (+0x200000) is not aligned to level-1 pages") &&
-		   fails_with(bad_no_tdp, "tdp_map: TDP is not enabled on this VM"),
-		   "tdp_map at a misaligned pinned level, or without TDP, fails naming tdp_map");
-	tap_result(fails_with(bad_twice, "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x"),
-		   "enabling TDP twice fails naming vm_enable_tdp and the root");
-	tap_exit();
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		case_begin("%s", cases[i].name);
+		cases[i].fn();
+	}
+
+	case_begin("tdp_map of an unaligned range fails naming tdp_map and the address");
+	CHECK_FAILS_WITH(bad_unaligned, "tdp_map: L2 GPA 0x1234 -> L1 GPA 0x100000000 (+0x1000) is not 4 KiB aligned");
+	case_begin("tdp_map outside the memslots fails naming tdp_map and the address");
+	CHECK_FAILS_WITH(bad_outside, "tdp_map: L1 GPA range 0x7000000000+0x200000 (for L2 GPA 0x40000000) is not all in memslots");
+	case_begin("tdp_map at a misaligned pinned level, or without TDP, fails naming tdp_map");
+	CHECK_FAILS_WITH(bad_level, "tdp_map: L2 GPA 0x40001000 -> L1 GPA 0x100000000 (+0x200000) is not aligned to level-1 pages");
+	CHECK_FAILS_WITH(bad_no_tdp, "tdp_map: TDP is not enabled on this VM");
+	case_begin("enabling TDP twice fails naming vm_enable_tdp and the root");
+	CHECK_FAILS_WITH(bad_twice, "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x");
+	checks_exit();
 }

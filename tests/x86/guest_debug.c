@@ -36,11 +36,11 @@ extern int step_sequence(void);
 
 static void guest_main(void)
 {
-	GUEST_ASSERT_EQ(step_sequence(), 42);	/* single-stepped */
+	GUEST_CHECK_EQ(step_sequence(), 42);	/* single-stepped */
 	GUEST_SYNC(1);
-	GUEST_ASSERT_EQ(step_sequence(), 42);	/* hardware breakpoint */
+	GUEST_CHECK_EQ(step_sequence(), 42);	/* hardware breakpoint */
 	GUEST_SYNC(2);
-	GUEST_ASSERT_EQ(step_sequence(), 42);	/* debugging off */
+	GUEST_CHECK_EQ(step_sequence(), 42);	/* debugging off */
 	GUEST_DONE();
 }
 
@@ -68,13 +68,15 @@ static void check_single_step(struct kvm_vcpu *vcpu)
 	int found = 0, steps = 0, bad_dr6 = 0;
 	struct ucall uc;
 
+	case_begin("single-step: the %d instructions of the sequence exit in order at their addresses, with DR6.BS",
+		   n);
 	set_debug(vcpu, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0, 0);
 	for (;;) {
 		u64 cmd = vcpu_run_next(vcpu, &uc);
 
 		TEST_ASSERT(cmd == UCALL_NONE && run->exit_reason == KVM_EXIT_DEBUG,
 			    "single-step: ucall %llu / exit %s after %d steps",
-			    (unsigned long long)cmd,
+			    cmd,
 			    exit_reason_str(run->exit_reason), steps);
 		steps++;
 		bad_dr6 += !(run->debug.arch.dr6 & DR6_BS);
@@ -83,14 +85,13 @@ static void check_single_step(struct kvm_vcpu *vcpu)
 		/* Each instruction of the sequence, in order, once. */
 		TEST_ASSERT(run->debug.arch.pc == want[found] || !found,
 			    "single-step: after %d of the sequence's instructions came RIP 0x%llx, not 0x%llx",
-			    found, (unsigned long long)run->debug.arch.pc,
-			    (unsigned long long)want[found]);
+			    found, run->debug.arch.pc,
+			    want[found]);
 		found += run->debug.arch.pc == want[found];
 		TEST_ASSERT(steps < 100000, "single-step never reached the sequence");
 	}
-	tap_result(!bad_dr6,
-		   "single-step: the %d instructions of the sequence exited in order at their addresses, DR6.BS on all %d steps (%d without)",
-		   n, steps, bad_dr6);
+	CHECK_EQ(found, n);
+	CHECK(!bad_dr6, "DR6.BS clear on %d of %d steps", bad_dr6, steps);
 }
 
 /* From the debug exit above: a breakpoint on step_4, the next call's. */
@@ -100,6 +101,7 @@ static void check_hw_breakpoint(struct kvm_vcpu *vcpu)
 	struct ucall uc;
 	int hits = 0;
 
+	case_begin("hardware breakpoint on one instruction: one stop there, with DR6.B0");
 	set_debug(vcpu, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
 		  (u64)step_4, DR7_L0);
 	for (;;) {
@@ -111,19 +113,16 @@ static void check_hw_breakpoint(struct kvm_vcpu *vcpu)
 			break;
 		TEST_ASSERT(cmd == UCALL_NONE && run->exit_reason == KVM_EXIT_DEBUG,
 			    "breakpoint: ucall %llu / exit %s",
-			    (unsigned long long)cmd, exit_reason_str(run->exit_reason));
-		TEST_ASSERT(run->debug.arch.pc == (u64)step_4 &&
-			    (run->debug.arch.dr6 & DR6_B0),
-			    "breakpoint: stop at 0x%llx (DR6 0x%llx), expected 0x%llx with B0",
-			    (unsigned long long)run->debug.arch.pc,
-			    (unsigned long long)run->debug.arch.dr6,
-			    (unsigned long long)(u64)step_4);
-		TEST_ASSERT(++hits == 1, "breakpoint: hit again at the same place");
+			    cmd, exit_reason_str(run->exit_reason));
+		CHECK(run->debug.arch.pc == (u64)step_4 &&
+		      (run->debug.arch.dr6 & DR6_B0),
+		      "stop at 0x%llx (DR6 0x%llx), expected 0x%llx with B0",
+		      run->debug.arch.pc, run->debug.arch.dr6, (u64)step_4);
+		hits++;
 		/* Remove it and go on: the rest runs undebugged. */
 		set_debug(vcpu, 0, 0, 0);
 	}
-	tap_result(hits == 1, "hardware breakpoint on one instruction: %d stop there, with DR6.B0",
-		   hits);
+	CHECK(hits == 1, "%d stops at the breakpoint", hits);
 }
 
 int main(void)
@@ -134,14 +133,12 @@ int main(void)
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_SET_GUEST_DEBUG) > 0);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_main);
-	tap_plan(3);
 	check_single_step(vcpu);
 	check_hw_breakpoint(vcpu);
 
-	TEST_ASSERT(vcpu_run_next(vcpu, &uc) == UCALL_DONE,
-		    "debugging off: exit %s before the guest's end",
-		    exit_reason_str(vcpu->run->exit_reason));
-	tap_result(true, "debugging off: the guest ran to its end with no debug exit");
+	case_begin("debugging off: the guest runs to its end with no debug exit");
+	CHECK(vcpu_run_next(vcpu, &uc) == UCALL_DONE, "exit %s before the guest's end",
+	      exit_reason_str(vcpu->run->exit_reason));
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }

@@ -13,17 +13,15 @@
  * the tables with kvm_mmu_*(), let the guest touch memory, check what it
  * saw, how it faulted and what it left behind.
  *
- * Checks fail the case, not the process: CHECK() longjmps back to the case
- * runner, so one broken behaviour is one "not ok" and the other cases still
- * report, which is what per-host expectation lists need. Library asserts
- * (TEST_ASSERT) still end the process: they mean the setup is broken.
+ * Checks report and go on (test_check.h): one broken behaviour is one
+ * "not ok" and the other cases still report, which is what per-host
+ * expectation lists need. Asserts (TEST_ASSERT, an unexpected exit) mean
+ * the shared vCPU cannot be trusted: they fail the open case and end the
+ * test.
  *
  * Usage: guest_paging [--la57]
  *   --la57  run every case on a VM with 5-level paging (skips without LA57)
  */
-#include <setjmp.h>
-#include <stdarg.h>
-
 #include "kvm_util.h"
 #include "exception.h"
 
@@ -114,60 +112,6 @@ static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
 static struct kvm_mmu *mmu;	/* &vm->mmu: the tables the CPU walks */
 
-static jmp_buf case_env;
-static const char *skip_reason;
-
-enum { CASE_PASS, CASE_FAIL, CASE_SKIP };
-
-static void __noreturn __printf(3, 4)
-check_fail(int line, const char *expr, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tap_info("%s:%d: %s: %s", __FILE__, line, expr, msg);
-	longjmp(case_env, CASE_FAIL);
-}
-
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond))							\
-		check_fail(__LINE__, #cond, fmt, ##__VA_ARGS__);	\
-} while (0)
-
-#define CHECK_EQ(a, b)							\
-do {									\
-	u64 __a = (u64)(a), __b = (u64)(b);				\
-	if (__a != __b)							\
-		check_fail(__LINE__, #a " == " #b, "0x%llx != 0x%llx",	\
-			   __a, __b);					\
-} while (0)
-
-static void __noreturn case_skip(const char *reason)
-{
-	skip_reason = reason;
-	longjmp(case_env, CASE_SKIP);
-}
-
-static void run_case(void (*fn)(void), const char *name)
-{
-	switch (setjmp(case_env)) {
-	case 0:
-		fn();
-		tap_result(true, "%s", name);
-		break;
-	case CASE_FAIL:
-		tap_result(false, "%s", name);
-		break;
-	case CASE_SKIP:
-		tap_skip(skip_reason, "%s", name);
-		break;
-	}
-}
-
 struct guest_access {
 	u8 vector;		/* PROBE_NO_FAULT if the access completed */
 	u64 error_code;
@@ -193,7 +137,7 @@ static struct guest_access guest_do(enum guest_op op, u64 addr, u64 value)
 		/* The vCPU state is unknown now: no later case can trust it. */
 		vcpu_dump(stderr, vcpu);
 		TEST_FAIL("guest %s of 0x%llx: unexpected exit %s",
-			  op_names[op], (unsigned long long)addr,
+			  op_names[op], addr,
 			  exit_reason_str(vcpu->run->exit_reason));
 	}
 }
@@ -203,12 +147,9 @@ static u64 __expect_ok(int line, enum guest_op op, u64 gva, u64 value)
 {
 	struct guest_access a = guest_do(op, gva, value);
 
-	if (a.vector != PROBE_NO_FAULT)
-		check_fail(line, "no fault",
-			   "guest %s of 0x%llx: vector %u, error code 0x%llx, CR2 0x%llx",
-			   op_names[op], (unsigned long long)gva, a.vector,
-			   (unsigned long long)a.error_code,
-			   (unsigned long long)a.cr2);
+	CHECK_AT(__FILE__, line, a.vector == PROBE_NO_FAULT,
+		 "guest %s of 0x%llx: vector %u, error code 0x%llx, CR2 0x%llx",
+		 op_names[op], gva, a.vector, a.error_code, a.cr2);
 	return a.value;
 }
 
@@ -221,15 +162,12 @@ static void __check_fault(int line, enum guest_op op, u64 gva,
 {
 	u64 cr2 = vector == PF_VECTOR ? gva : 0;
 
-	if (a.vector != vector || a.error_code != error_code || a.cr2 != cr2)
-		check_fail(line, "expected fault",
-			   "guest %s of 0x%llx: vector %u error code 0x%llx CR2 0x%llx, expected vector %u error code 0x%llx CR2 0x%llx%s",
-			   op_names[op], (unsigned long long)gva, a.vector,
-			   (unsigned long long)a.error_code,
-			   (unsigned long long)a.cr2, vector,
-			   (unsigned long long)error_code,
-			   (unsigned long long)cr2,
-			   a.vector == PROBE_NO_FAULT ? " (no fault)" : "");
+	CHECK_AT(__FILE__, line,
+		 a.vector == vector && a.error_code == error_code && a.cr2 == cr2,
+		 "guest %s of 0x%llx: vector %u error code 0x%llx CR2 0x%llx, expected vector %u error code 0x%llx CR2 0x%llx%s",
+		 op_names[op], gva, a.vector, a.error_code, a.cr2, vector,
+		 error_code, cr2,
+		 a.vector == PROBE_NO_FAULT ? " (no fault)" : "");
 }
 
 #define guest_read(gva)		__expect_ok(__LINE__, OP_READ, gva, 0)
@@ -294,9 +232,10 @@ static u64 *leaf_pte(u64 gva, int expect_level)
 	int level = -1;
 	u64 *pte = kvm_mmu_lookup(vm, mmu, gva, &level);
 
-	CHECK(pte, "GVA 0x%llx is not mapped", (unsigned long long)gva);
+	/* The library mapped it: not finding it means the walker is broken. */
+	TEST_ASSERT(pte, "GVA 0x%llx is not mapped", gva);
 	CHECK(level == expect_level, "GVA 0x%llx: leaf at level %d, expected %d",
-	      (unsigned long long)gva, level, expect_level);
+	      gva, level, expect_level);
 	return pte;
 }
 
@@ -329,8 +268,8 @@ static void check_leaf_level(int level, u32 slot)
 
 		CHECK(kvm_mmu_translate(vm, mmu, gva + off, &paddr) &&
 		      paddr == gpa + off, "GVA 0x%llx translates to 0x%llx",
-		      (unsigned long long)(gva + off),
-		      (unsigned long long)paddr);
+		      (gva + off),
+		      paddr);
 		CHECK_EQ(guest_read(gva + off), expect);
 		guest_write(gva + off, ~expect);
 		CHECK_EQ(*host_ptr(gpa + off), ~expect);
@@ -349,8 +288,10 @@ static void case_leaf_2m(void)
 
 static void case_leaf_1g(void)
 {
-	if (!vm->arch.has_gbpages)
+	if (!vm->arch.has_gbpages) {
 		case_skip("KVM_GET_SUPPORTED_CPUID lacks 1 GiB pages (0x80000001 EDX.Page1GB)");
+		return;
+	}
 	/*
 	 * The main memslot is too small for a 1 GiB-aligned GiB. Anonymous
 	 * memory is backed on first touch, so this costs a few pages.
@@ -462,7 +403,7 @@ static void case_reserved_bit(void)
 
 	kvm_mmu_map(vm, mmu, gva, gpa, PAGE_SIZE, KVM_MMU_RW);
 	pml4e = kvm_mmu_entry(vm, mmu, gva, PG_LEVEL_512G);
-	CHECK(pml4e, "no PML4E for 0x%llx", (unsigned long long)gva);
+	TEST_ASSERT(pml4e, "no PML4E for 0x%llx", gva);
 
 	/* Never used while valid, so no TLB entry can hide the change. */
 	*pml4e |= PTE_HUGE;
@@ -492,22 +433,22 @@ static void check_accessed_dirty(int level)
 	kvm_mmu_map_level(vm, mmu, gva, gpa, size, KVM_MMU_RW, level);
 	pte = leaf_pte(gva, level);
 	CHECK(!(*pte & (a | d)), "new leaf 0x%llx has A/D set",
-	      (unsigned long long)*pte);
+	      *pte);
 
 	guest_read(gva + size / 2);
-	CHECK(*pte & a, "read left A clear: 0x%llx", (unsigned long long)*pte);
+	CHECK(*pte & a, "read left A clear: 0x%llx", *pte);
 	/* D is never set speculatively or by a read. */
-	CHECK(!(*pte & d), "read set D: 0x%llx", (unsigned long long)*pte);
+	CHECK(!(*pte & d), "read set D: 0x%llx", *pte);
 	for (int l = level + 1; l < mmu->pgtable_levels; l++) {
 		u64 *entry = kvm_mmu_entry(vm, mmu, gva, l);
 
 		CHECK(entry && (*entry & a), "level %d entry 0x%llx: A clear",
-		      l, (unsigned long long)(entry ? *entry : 0));
+		      l, (entry ? *entry : 0));
 	}
 
 	guest_write(gva + size - 8, 1);
 	CHECK((*pte & (a | d)) == (a | d), "write left A/D clear: 0x%llx",
-	      (unsigned long long)*pte);
+	      *pte);
 
 	/*
 	 * Cleared behind the guest's back (as access tracking does), they
@@ -519,7 +460,7 @@ static void check_accessed_dirty(int level)
 	guest_write(gva, 2);
 	CHECK((*pte & (a | d)) == (a | d),
 	      "write after INVLPG left A/D clear: 0x%llx",
-	      (unsigned long long)*pte);
+	      *pte);
 }
 
 static void case_accessed_dirty(void)
@@ -601,7 +542,7 @@ static void case_guest_pte_edit(void)
 	kvm_mmu_map(vm, mmu, gva, gpa_a, PAGE_SIZE, KVM_MMU_RW);
 	/* Give the guest a mapping of the page table that holds gva's PTE. */
 	table_entry = kvm_mmu_entry(vm, mmu, gva, PG_LEVEL_2M);
-	CHECK(table_entry, "no PDE for 0x%llx", (unsigned long long)gva);
+	TEST_ASSERT(table_entry, "no PDE for 0x%llx", gva);
 	kvm_mmu_map(vm, mmu, table_gva, *table_entry & mmu->arch.addr_mask,
 		    PAGE_SIZE, KVM_MMU_RW);
 	pte_gva = table_gva + (gva >> PAGE_SHIFT) % PTES_PER_TABLE * 8;
@@ -614,8 +555,8 @@ static void case_guest_pte_edit(void)
 	guest_invlpg(gva);
 	CHECK_EQ(guest_read(gva), marker_b);
 	CHECK(kvm_mmu_translate(vm, mmu, gva, &paddr) && paddr == gpa_b,
-	      "walker translates 0x%llx to 0x%llx", (unsigned long long)gva,
-	      (unsigned long long)paddr);
+	      "walker translates 0x%llx to 0x%llx", gva,
+	      paddr);
 
 	pte = guest_read(pte_gva);
 	guest_write(pte_gva, pte & ~mmu->arch.writable);
@@ -683,14 +624,14 @@ static void case_address_width(void)
 	u64 gpa, expect;
 
 	if (mmu->pgtable_levels == 4) {
-		CHECK(!(cr4 & X86_CR4_LA57), "CR4 0x%llx", (unsigned long long)cr4);
+		CHECK(!(cr4 & X86_CR4_LA57), "CR4 0x%llx", cr4);
 		/* A non-canonical address is #GP, never a walk. */
 		EXPECT_GP(OP_READ, LA57_GVA);
 		EXPECT_GP(OP_WRITE, LA57_GVA);
 		return;
 	}
 
-	CHECK(cr4 & X86_CR4_LA57, "CR4 0x%llx", (unsigned long long)cr4);
+	CHECK(cr4 & X86_CR4_LA57, "CR4 0x%llx", cr4);
 	gpa = phys_alloc(PAGE_SIZE, KVMT_MAIN_SLOT);
 	expect = plant_marker(gpa + 0x238);
 	kvm_mmu_map(vm, mmu, LA57_GVA, gpa, PAGE_SIZE, KVM_MMU_RW);
@@ -723,7 +664,7 @@ static void case_dump_verify(void)
 	/* At least the image, a stack and the cases' own leaves. */
 	CHECK(leaves0 >= 10 && mapped0 >= leaves0 * PAGE_SIZE,
 	      "%llu leaves mapping 0x%llx bytes",
-	      (unsigned long long)leaves0, (unsigned long long)mapped0);
+	      leaves0, mapped0);
 
 	kvm_mmu_map(vm, mmu, gva, gpa, 3 * PAGE_SIZE, KVM_MMU_READ);
 	kvm_mmu_map(vm, mmu, gva_2m, gpa, PG_LEVEL_SIZE(PG_LEVEL_2M),
@@ -737,9 +678,9 @@ static void case_dump_verify(void)
 	kvm_mmu_dump(out, vm, mmu);
 	fclose(out);
 	snprintf(want_va, sizeof(want_va), "0x%016llx: ",
-		 (unsigned long long)(gva + PAGE_SIZE));
+		 (gva + PAGE_SIZE));
 	snprintf(want_pa, sizeof(want_pa), " -> 0x%llx r--",
-		 (unsigned long long)(gpa + PAGE_SIZE));
+		 (gpa + PAGE_SIZE));
 	hit = strstr(dump, want_va);
 	if (hit)
 		snprintf(line, sizeof(line), "%.*s",
@@ -796,11 +737,13 @@ int main(int argc, char *argv[])
 	vm = vm_create(&opts);
 	vcpu = vm_vcpu_add(vm, 0, guest_server);
 	mmu = &vm->mmu;
-	tap_plan(ARRAY_SIZE(cases));
 	tap_info("%d-level guest paging, 1 GiB pages %s",
 		 mmu->pgtable_levels, vm->arch.has_gbpages ? "on" : "off");
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(cases[i].fn, cases[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		case_begin("%s", cases[i].name);
+		cases[i].fn();
+	}
+	case_end();
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }

@@ -17,7 +17,7 @@ static void guest_main(u64 arg0, u64 arg1)
 {
 	GUEST_SYNC_ARGS(arg0, arg1, arg0 + arg1);
 	/* The host changed shared_value in our copy of the globals. */
-	GUEST_ASSERT_EQ(shared_value, 0xfeedULL);
+	GUEST_CHECK_EQ(shared_value, 0xfeedULL);
 	GUEST_PRINTF("guest says %d %s 0x%llx\n", -42, "hi", shared_value);
 	shared_value = 0xbeef;
 	GUEST_SYNC(2);
@@ -30,23 +30,23 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 
 	switch ((*stage)++) {
 	case 0:
-		TEST_ASSERT_EQ(uc->args[0], 3);
-		TEST_ASSERT_EQ(uc->args[1], 4);
-		TEST_ASSERT_EQ(uc->args[2], 7);
+		CHECK_EQ(uc->args[0], 3);
+		CHECK_EQ(uc->args[1], 4);
+		CHECK_EQ(uc->args[2], 7);
 		shared_value = 0xfeed;
 		sync_global_to_guest(vcpu->vm, shared_value);
 		break;
 	case 1:
-		TEST_ASSERT_EQ(uc->args[0], 2);
+		CHECK_EQ(uc->args[0], 2);
 		sync_global_from_guest(vcpu->vm, shared_value);
-		TEST_ASSERT_EQ(shared_value, 0xbeef);
+		CHECK_EQ(shared_value, 0xbeef);
 		break;
 	default:
 		TEST_FAIL("unexpected sync %d", *stage);
 	}
 }
 
-static bool case_run_sync_print(void)
+static void case_run_sync_print(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_main);
@@ -55,7 +55,7 @@ static bool case_run_sync_print(void)
 	vcpu_args_set(vcpu, 2, 3ULL, 4ULL);
 	vcpu_run_to_done(vcpu, on_sync, &stage);
 	kvm_vm_free(vm);
-	return stage == 2;
+	CHECK_EQ(stage, 2);
 }
 
 enum { GUEST_ASSERT_LINE = __LINE__ + 3 };
@@ -90,12 +90,12 @@ static void guest_handles_ud(void)
 	extern char ud2_site[];
 
 	__asm__ volatile("ud2_site: ud2");
-	GUEST_ASSERT_EQ(ud_count, 1);
-	GUEST_ASSERT_EQ(ud_rip, (u64)ud2_site);
+	GUEST_CHECK_EQ(ud_count, 1);
+	GUEST_CHECK_EQ(ud_rip, (u64)ud2_site);
 	GUEST_DONE();
 }
 
-static bool case_installed_handler(void)
+static void case_installed_handler(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_handles_ud);
@@ -104,7 +104,7 @@ static bool case_installed_handler(void)
 	vcpu_run_to_done(vcpu, NULL, NULL);
 	sync_global_from_guest(vm, ud_count);
 	kvm_vm_free(vm);
-	return ud_count == 1;
+	CHECK_EQ(ud_count, 1);
 }
 
 static void run_guest(void *guest_code)
@@ -117,18 +117,15 @@ static void run_guest(void *guest_code)
 }
 
 /* Run @guest_code in a child; it must fail and print @expect. */
-static bool guest_failure_reported(void *guest_code, const char *expect)
+static void check_guest_failure_reported(void *guest_code, const char *expect)
 {
 	struct child_result res;
 
 	run_in_child(run_guest, guest_code, &res);
-	if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != KSFT_FAIL ||
-	    !strstr(res.output, expect)) {
-		tap_info("child status 0x%x, expected '%s' in output:\n%s",
-			 res.status, expect, res.output);
-		return false;
-	}
-	return true;
+	CHECK(WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	      strstr(res.output, expect),
+	      "child status 0x%x, expected '%s' in output:\n%s",
+	      res.status, expect, res.output);
 }
 
 /* Three guest cases, the middle one broken: a failed check goes on. */
@@ -150,20 +147,17 @@ static void run_guest_checks(void *unused)
 	checks_exit();
 }
 
-static bool guest_checks_go_on(void)
+static void check_guest_checks_go_on(void)
 {
 	struct child_result res;
-	bool ok;
 
 	run_in_child(run_guest_checks, NULL, &res);
-	ok = WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
-	     strstr(res.output, "\nok 1 guest case one\n") &&
-	     strstr(res.output, "check failed: 2 * 21 == 43: seen 0x2a, expected 0x2b") &&
-	     strstr(res.output, "\nnot ok 2 guest case broken\n") &&
-	     strstr(res.output, "\nok 3 guest case three\n");
-	if (!ok)
-		tap_info("child status 0x%x, output:\n%s", res.status, res.output);
-	return ok;
+	CHECK(WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	      strstr(res.output, "\nok 1 guest case one\n") &&
+	      strstr(res.output, "check failed: 2 * 21 == 43: seen 0x2a, expected 0x2b") &&
+	      strstr(res.output, "\nnot ok 2 guest case broken\n") &&
+	      strstr(res.output, "\nok 3 guest case three\n"),
+	      "child status 0x%x, output:\n%s", res.status, res.output);
 }
 
 int main(void)
@@ -171,21 +165,21 @@ int main(void)
 	char expect[128];
 
 	kvm_dev_fd();
-	tap_plan(6);
-	tap_result(case_run_sync_print(), "run, sync with arguments, print, shared globals");
+	case_begin("run, sync with arguments, print, shared globals");
+	case_run_sync_print();
 
+	case_begin("guest assert fails the test with file, line and message");
 	snprintf(expect, sizeof(expect),
 		 "guest_smoke.c:%d: 1 + 1 == 3: arithmetic is broken",
 		 GUEST_ASSERT_LINE);
-	tap_result(guest_failure_reported(guest_asserts, expect),
-		   "guest assert fails the test with file, line and message");
-	tap_result(guest_failure_reported(guest_faults, "vector 6 #UD at RIP"),
-		   "unexpected guest exception is reported");
-	tap_result(guest_failure_reported(guest_returns, "guest code returned"),
-		   "guest code that returns is reported");
-	tap_result(case_installed_handler(),
-		   "an installed exception handler runs and resumes the guest");
-	tap_result(guest_checks_go_on(),
-		   "guest checks: a failed one reports its case and the next cases run");
-	tap_exit();
+	check_guest_failure_reported(guest_asserts, expect);
+	case_begin("unexpected guest exception is reported");
+	check_guest_failure_reported(guest_faults, "vector 6 #UD at RIP");
+	case_begin("guest code that returns is reported");
+	check_guest_failure_reported(guest_returns, "guest code returned");
+	case_begin("an installed exception handler runs and resumes the guest");
+	case_installed_handler();
+	case_begin("guest checks: a failed one reports its case and the next cases run");
+	check_guest_checks_go_on();
+	checks_exit();
 }

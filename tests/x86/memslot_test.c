@@ -33,43 +33,27 @@
 
 /* ---- host helpers ---------------------------------------------------- */
 
-/* Run to the next exit that is not a printf; fail on a guest assert. */
-static u64 run_step(struct kvm_vcpu *vcpu, struct ucall *uc)
-{
-	for (;;) {
-		u64 cmd = vcpu_run_ucall(vcpu, uc);
-
-		if (cmd == UCALL_PRINTF) {
-			printf("%.*s", (int)sizeof(uc->buffer), uc->buffer);
-			continue;
-		}
-		if (cmd == UCALL_ABORT)
-			report_guest_assert(uc);
-		return cmd;
-	}
-}
-
 static void expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 {
 	struct ucall uc;
-	u64 cmd = run_step(vcpu, &uc);
+	u64 cmd = vcpu_run_next(vcpu, &uc);
 
 	TEST_ASSERT(cmd == UCALL_SYNC && uc.args[0] == stage,
 		    "expected GUEST_SYNC(%llu), got exit %s, ucall %llu, arg0 0x%llx",
-		    (unsigned long long)stage,
+		    stage,
 		    exit_reason_str(vcpu->run->exit_reason),
-		    (unsigned long long)cmd, (unsigned long long)uc.args[0]);
+		    cmd, uc.args[0]);
 }
 
 static void expect_done(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
-	u64 cmd = run_step(vcpu, &uc);
+	u64 cmd = vcpu_run_next(vcpu, &uc);
 
 	TEST_ASSERT(cmd == UCALL_DONE,
 		    "expected GUEST_DONE, got exit %s, ucall %llu, arg0 0x%llx",
 		    exit_reason_str(vcpu->run->exit_reason),
-		    (unsigned long long)cmd, (unsigned long long)uc.args[0]);
+		    cmd, uc.args[0]);
 }
 
 /*
@@ -82,18 +66,18 @@ static struct kvm_run *expect_mmio(struct kvm_vcpu *vcpu, u64 gpa, u32 len,
 {
 	struct kvm_run *run = vcpu->run;
 	struct ucall uc;
-	u64 cmd = run_step(vcpu, &uc);
+	u64 cmd = vcpu_run_next(vcpu, &uc);
 
 	TEST_ASSERT(cmd == UCALL_NONE && run->exit_reason == KVM_EXIT_MMIO,
 		    "expected an MMIO %s of %u bytes at GPA 0x%llx, got exit %s (ucall %llu)",
-		    is_write ? "write" : "read", len, (unsigned long long)gpa,
-		    exit_reason_str(run->exit_reason), (unsigned long long)cmd);
-	TEST_ASSERT(run->mmio.phys_addr == gpa && run->mmio.len == len &&
-		    run->mmio.is_write == is_write,
-		    "MMIO exit is a %s of %u bytes at GPA 0x%llx, expected a %s of %u bytes at 0x%llx",
-		    run->mmio.is_write ? "write" : "read", run->mmio.len,
-		    (unsigned long long)run->mmio.phys_addr,
-		    is_write ? "write" : "read", len, (unsigned long long)gpa);
+		    is_write ? "write" : "read", len, gpa,
+		    exit_reason_str(run->exit_reason), cmd);
+	CHECK(run->mmio.phys_addr == gpa && run->mmio.len == len &&
+	      run->mmio.is_write == is_write,
+	      "MMIO exit is a %s of %u bytes at GPA 0x%llx, expected a %s of %u bytes at 0x%llx",
+	      run->mmio.is_write ? "write" : "read", run->mmio.len,
+	      run->mmio.phys_addr,
+	      is_write ? "write" : "read", len, gpa);
 	return run;
 }
 
@@ -103,10 +87,10 @@ static void expect_mmio_write(struct kvm_vcpu *vcpu, u64 gpa, u32 len, u64 data)
 	u64 got = 0;
 
 	memcpy(&got, run->mmio.data, len);
-	TEST_ASSERT(got == data,
-		    "MMIO write at GPA 0x%llx carries 0x%llx, the guest wrote 0x%llx",
-		    (unsigned long long)gpa, (unsigned long long)got,
-		    (unsigned long long)data);
+	CHECK(got == data,
+	      "MMIO write at GPA 0x%llx carries 0x%llx, the guest wrote 0x%llx",
+	      gpa, got,
+	      data);
 }
 
 /* The value the next KVM_RUN completes the guest's MMIO read with. */
@@ -140,7 +124,7 @@ static void guest_rw(u64 gva, u64 npages)
 	for (u64 i = 0; i < npages; i++) {
 		u64 page = gva + i * PAGE_SIZE;
 
-		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)page), HOST_PATTERN(i));
+		GUEST_CHECK_EQ(READ_ONCE(*(u64 *)page), HOST_PATTERN(i));
 		WRITE_ONCE(*(u64 *)(page + 8), GUEST_PATTERN(i));
 		WRITE_ONCE(*(u64 *)(page + PAGE_SIZE - 8), GUEST_PATTERN(i));
 	}
@@ -166,10 +150,10 @@ static void case_add(void *arg)
 	vcpu_run_to_done(vcpu, NULL, NULL);
 
 	for (u64 i = 0; i < RW_PAGES; i++) {
-		TEST_ASSERT_EQ(*host_u64(host, i * PAGE_SIZE), HOST_PATTERN(i));
-		TEST_ASSERT_EQ(*host_u64(host, i * PAGE_SIZE + 8), GUEST_PATTERN(i));
-		TEST_ASSERT_EQ(*host_u64(host, i * PAGE_SIZE + PAGE_SIZE - 8),
-			       GUEST_PATTERN(i));
+		CHECK_EQ(*host_u64(host, i * PAGE_SIZE), HOST_PATTERN(i));
+		CHECK_EQ(*host_u64(host, i * PAGE_SIZE + 8), GUEST_PATTERN(i));
+		CHECK_EQ(*host_u64(host, i * PAGE_SIZE + PAGE_SIZE - 8),
+			 GUEST_PATTERN(i));
 	}
 	kvm_vm_free(vm);
 }
@@ -181,8 +165,8 @@ static void case_add(void *arg)
 static void guest_move(u64 gva, u64 gva_old)
 {
 	/* Before the move both GVAs reach the slot at its old GPA. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)gva), HOST_PATTERN(0));
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)gva_old), HOST_PATTERN(0));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)gva), HOST_PATTERN(0));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)gva_old), HOST_PATTERN(0));
 	WRITE_ONCE(*(u64 *)(gva + 16), GUEST_PATTERN(0));
 	GUEST_SYNC(1);
 
@@ -190,14 +174,14 @@ static void guest_move(u64 gva, u64 gva_old)
 	for (u64 i = 0; i < MOVE_PAGES; i++)
 		invlpg(gva + i * PAGE_SIZE);
 	for (u64 i = 0; i < MOVE_PAGES; i++)
-		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * PAGE_SIZE)),
-				HOST_PATTERN(i));
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + 16)), GUEST_PATTERN(0));
+		GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + i * PAGE_SIZE)),
+			       HOST_PATTERN(i));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + 16)), GUEST_PATTERN(0));
 	WRITE_ONCE(*(u64 *)(gva + PAGE_SIZE + 24), GUEST_PATTERN(1));
 	GUEST_SYNC(2);
 
 	/* Nothing is left at the old GPA: both directions go to userspace. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva_old + 0x20)), MMIO_READ_VALUE);
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva_old + 0x20)), MMIO_READ_VALUE);
 	WRITE_ONCE(*(u64 *)(gva_old + PAGE_SIZE + 0x28), GUEST_PATTERN(2));
 	GUEST_DONE();
 }
@@ -222,7 +206,7 @@ static void case_move(void *arg)
 	vcpu_args_set(vcpu, 2, gva, gva_old);
 
 	expect_sync(vcpu, 1);
-	TEST_ASSERT_EQ(*host_u64(host, 16), GUEST_PATTERN(0));
+	CHECK_EQ(*host_u64(host, 16), GUEST_PATTERN(0));
 
 	vm_memslot_move(vm, TEST_SLOT, SLOT_GPA2);
 	TEST_ASSERT(vm_gpa_range_backed(vm, SLOT_GPA2, size) &&
@@ -231,13 +215,13 @@ static void case_move(void *arg)
 	virt_map(vm, gva, SLOT_GPA2, size);
 
 	expect_sync(vcpu, 2);
-	TEST_ASSERT_EQ(*host_u64(host, PAGE_SIZE + 24), GUEST_PATTERN(1));
+	CHECK_EQ(*host_u64(host, PAGE_SIZE + 24), GUEST_PATTERN(1));
 
 	expect_mmio_read(vcpu, SLOT_GPA + 0x20, 8, MMIO_READ_VALUE);
 	expect_mmio_write(vcpu, SLOT_GPA + PAGE_SIZE + 0x28, 8, GUEST_PATTERN(2));
 	expect_done(vcpu);
 	/* The write to the old GPA must not have reached the slot's memory. */
-	TEST_ASSERT_EQ(*host_u64(host, PAGE_SIZE + 0x28), 0);
+	CHECK_EQ(*host_u64(host, PAGE_SIZE + 0x28), 0);
 	kvm_vm_free(vm);
 }
 
@@ -246,19 +230,19 @@ static void case_move(void *arg)
 static void guest_delete(u64 gva)
 {
 	WRITE_ONCE(*(u64 *)gva, GUEST_PATTERN(0));
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + 8)), HOST_PATTERN(0));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + 8)), HOST_PATTERN(0));
 	GUEST_SYNC(1);
 
 	/* Deleted: every access is an MMIO exit of its own size and direction. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u32 *)(gva + 0x10)), 0xcafef00d);
+	GUEST_CHECK_EQ(READ_ONCE(*(u32 *)(gva + 0x10)), 0xcafef00d);
 	WRITE_ONCE(*(u8 *)(gva + PAGE_SIZE + 0x21), 0x5a);
 	WRITE_ONCE(*(u64 *)(gva + 0x800), GUEST_PATTERN(2));
-	GUEST_ASSERT_EQ(READ_ONCE(*(u16 *)(gva + PAGE_SIZE + 0x102)), 0xbeef);
+	GUEST_CHECK_EQ(READ_ONCE(*(u16 *)(gva + PAGE_SIZE + 0x102)), 0xbeef);
 	GUEST_SYNC(2);
 
 	/* Re-added with fresh memory: no stale mapping of the old pages. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + 8)), HOST_PATTERN(7));
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)gva), 0);
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + 8)), HOST_PATTERN(7));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)gva), 0);
 	GUEST_DONE();
 }
 
@@ -276,7 +260,7 @@ static void case_delete(void *arg)
 	vcpu_args_set(vcpu, 1, gva);
 
 	expect_sync(vcpu, 1);
-	TEST_ASSERT_EQ(*host_u64(host, 0), GUEST_PATTERN(0));
+	CHECK_EQ(*host_u64(host, 0), GUEST_PATTERN(0));
 
 	vm_memslot_delete(vm, TEST_SLOT);
 	TEST_ASSERT(!vm_gpa_range_backed(vm, SLOT_GPA, PAGE_SIZE),
@@ -297,20 +281,20 @@ static void case_delete(void *arg)
 
 static void guest_readonly(u64 gva)
 {
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)gva), HOST_PATTERN(0));
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + PAGE_SIZE + 0x40)), HOST_PATTERN(1));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)gva), HOST_PATTERN(0));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + PAGE_SIZE + 0x40)), HOST_PATTERN(1));
 	GUEST_SYNC(1);
 
 	WRITE_ONCE(*(u64 *)(gva + PAGE_SIZE + 0x40), GUEST_PATTERN(1));
 	GUEST_SYNC(2);
 	/* The write went to userspace, not to memory. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + PAGE_SIZE + 0x40)), HOST_PATTERN(1));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + PAGE_SIZE + 0x40)), HOST_PATTERN(1));
 	WRITE_ONCE(*(u8 *)(gva + 3), 0xee);
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)gva), HOST_PATTERN(0));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)gva), HOST_PATTERN(0));
 	GUEST_SYNC(3);
 
 	/* Host writes to a read-only slot are still seen by the guest. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + 0x100)), HOST_PATTERN(9));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + 0x100)), HOST_PATTERN(9));
 	GUEST_DONE();
 }
 
@@ -334,11 +318,11 @@ static void case_readonly(void *arg)
 
 	expect_sync(vcpu, 1);
 	expect_mmio_write(vcpu, SLOT_GPA + PAGE_SIZE + 0x40, 8, GUEST_PATTERN(1));
-	TEST_ASSERT_EQ(*host_u64(host, PAGE_SIZE + 0x40), HOST_PATTERN(1));
+	CHECK_EQ(*host_u64(host, PAGE_SIZE + 0x40), HOST_PATTERN(1));
 	expect_sync(vcpu, 2);
 	expect_mmio_write(vcpu, SLOT_GPA + 3, 1, 0xee);
 	expect_sync(vcpu, 3);
-	TEST_ASSERT_EQ(*host_u64(host, 0), HOST_PATTERN(0));
+	CHECK_EQ(*host_u64(host, 0), HOST_PATTERN(0));
 	*host_u64(host, 0x100) = HOST_PATTERN(9);
 	expect_done(vcpu);
 	kvm_vm_free(vm);
@@ -350,10 +334,10 @@ static void expect_errno(int ret, int err, const char *what)
 {
 	int saved = errno;
 
-	TEST_ASSERT(ret == -1 && saved == err,
-		    "%s: returned %d, errno %d (%s); expected -1, errno %d (%s)",
-		    what, ret, ret == -1 ? saved : 0,
-		    ret == -1 ? strerror(saved) : "none", err, strerror(err));
+	CHECK(ret == -1 && saved == err,
+	      "%s: returned %d, errno %d (%s); expected -1, errno %d (%s)",
+	      what, ret, ret == -1 ? saved : 0,
+	      ret == -1 ? strerror(saved) : "none", err, strerror(err));
 }
 
 /* A VM with slot 1 at [SLOT_GPA, +4 pages) and spare host memory. */
@@ -395,14 +379,14 @@ static void case_overlap(void *arg)
 	ret = __vm_set_user_memory_region(vm, 2, 0, 0x100000, PAGE_SIZE, mem);
 	expect_errno(ret, EEXIST, "slot 2 inside the main slot");
 	ret = __vm_memslot_move(vm, TEST_SLOT, PAGE_SIZE);
-	TEST_ASSERT(ret == -EEXIST,
-		    "moving slot 1 onto the main slot returned %d, expected -EEXIST (%d)",
-		    ret, -EEXIST);
+	CHECK(ret == -EEXIST,
+	      "moving slot 1 onto the main slot returned %d, expected -EEXIST (%d)",
+	      ret, -EEXIST);
 
 	/* Touching is not overlapping: the page right after slot 1 is free. */
 	ret = __vm_set_user_memory_region(vm, 2, 0, SLOT_GPA + 4 * PAGE_SIZE,
 					  PAGE_SIZE, mem);
-	TEST_ASSERT(ret == 0, "slot 2 adjacent to slot 1 was rejected");
+	CHECK(ret == 0, "slot 2 adjacent to slot 1 was rejected");
 	ret = __vm_set_user_memory_region(vm, 2, 0, SLOT_GPA + 4 * PAGE_SIZE,
 					  0, mem);
 	TEST_ASSERT(ret == 0, "deleting slot 2");
@@ -522,7 +506,7 @@ static void guest_many(u64 gva, u64 nr)
 		u64 page = gva + i * PAGE_SIZE;
 
 		/* The right slot is behind each page: the host tagged them. */
-		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)page), HOST_PATTERN(i));
+		GUEST_CHECK_EQ(READ_ONCE(*(u64 *)page), HOST_PATTERN(i));
 		WRITE_ONCE(*(u8 *)(page + 8 + i % 64), (u8)(i ^ 0xa5));
 	}
 	GUEST_DONE();
@@ -567,9 +551,9 @@ static void case_many_slots(void *arg)
 	for (int i = 0; i < nr; i++) {
 		u8 *page = vm_memslot(vm, ids[i])->host_mem;
 
-		TEST_ASSERT(page[8 + i % 64] == (u8)(i ^ 0xa5),
-			    "slot %u: byte 0x%x, the guest wrote 0x%x", ids[i],
-			    page[8 + i % 64], (u8)(i ^ 0xa5));
+		CHECK(page[8 + i % 64] == (u8)(i ^ 0xa5),
+		      "slot %u: byte 0x%x, the guest wrote 0x%x", ids[i],
+		      page[8 + i % 64], (u8)(i ^ 0xa5));
 	}
 	printf("%d slots added, touched and checked in %.2f s\n", nr,
 	       (now_ns() - t0) / 1e9);
@@ -605,11 +589,11 @@ static void expect_dirty(struct kvm_vm *vm, const char *when, u64 want0,
 	u64 bitmap[DIRTY_PAGES / 64] = { 0 };
 
 	vm_get_dirty_log(vm, TEST_SLOT, bitmap);
-	TEST_ASSERT(bitmap[0] == want0 && bitmap[1] == want1,
-		    "%s: dirty bitmap 0x%016llx%016llx, expected 0x%016llx%016llx",
-		    when, (unsigned long long)bitmap[1],
-		    (unsigned long long)bitmap[0], (unsigned long long)want1,
-		    (unsigned long long)want0);
+	CHECK(bitmap[0] == want0 && bitmap[1] == want1,
+	      "%s: dirty bitmap 0x%016llx%016llx, expected 0x%016llx%016llx",
+	      when, bitmap[1],
+	      bitmap[0], want1,
+	      want0);
 }
 
 static void case_dirty_log(void *arg)
@@ -648,12 +632,12 @@ static void guest_backing(u64 gva, u64 size)
 	u64 offs[] = { 0, size / 2 + 0x18, size - 16 };
 
 	for (u64 i = 0; i < ARRAY_SIZE(offs); i++) {
-		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + offs[i])), HOST_PATTERN(i));
+		GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + offs[i])), HOST_PATTERN(i));
 		WRITE_ONCE(*(u64 *)(gva + offs[i] + 8), GUEST_PATTERN(i));
 	}
 	GUEST_SYNC(1);
 	/* The host wrote through the second mapping of a shared backing. */
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + offs[1])), HOST_PATTERN(0x100));
+	GUEST_CHECK_EQ(READ_ONCE(*(u64 *)(gva + offs[1])), HOST_PATTERN(0x100));
 	GUEST_DONE();
 }
 
@@ -735,7 +719,7 @@ static void case_backing(void *arg)
 		test_skip("%s", backing_missing(backing));
 	errno = -ret;
 	TEST_ASSERT(!ret, "adding a %s slot of %llu MiB",
-		    vm_mem_backing_name(backing), (unsigned long long)(size / MiB));
+		    vm_mem_backing_name(backing), (size / MiB));
 	s = vm_memslot(vm, TEST_SLOT);
 	host = s->host_mem;
 	alias = s->host_alias;
@@ -752,10 +736,10 @@ static void case_backing(void *arg)
 
 	expect_sync(vcpu, 1);
 	for (u64 i = 0; i < ARRAY_SIZE(offs); i++) {
-		TEST_ASSERT_EQ(*host_u64(host, offs[i] + 8), GUEST_PATTERN(i));
+		CHECK_EQ(*host_u64(host, offs[i] + 8), GUEST_PATTERN(i));
 		if (alias)
-			TEST_ASSERT_EQ(*host_u64(alias, offs[i] + 8),
-				       GUEST_PATTERN(i));
+			CHECK_EQ(*host_u64(alias, offs[i] + 8),
+				 GUEST_PATTERN(i));
 	}
 	*host_u64(alias ? alias : host, offs[1]) = HOST_PATTERN(0x100);
 	expect_done(vcpu);
@@ -816,10 +800,10 @@ static void case_numa(void *arg)
 	ret = numa_move_pages(0, NUMA_PAGES, pages, NULL, status, 0);
 	TEST_ASSERT(ret == 0, "move_pages() to query the pages' nodes");
 	for (int i = 0; i < NUMA_PAGES; i++) {
-		TEST_ASSERT(status[i] == node,
-			    "page %d of the slot is on node %d (status), expected %d",
-			    i, status[i], node);
-		TEST_ASSERT_EQ(*host_u64(pages[i], 0), GUEST_PATTERN(i));
+		CHECK(status[i] == node,
+		      "page %d of the slot is on node %d (status), expected %d",
+		      i, status[i], node);
+		CHECK_EQ(*host_u64(pages[i], 0), GUEST_PATTERN(i));
 	}
 	kvm_vm_free(vm);
 }
@@ -852,13 +836,12 @@ static const struct {
 int main(void)
 {
 	kvm_dev_fd();
-	tap_plan(ARRAY_SIZE(cases) + ARRAY_SIZE(backings_tested) + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		tap_case_in_child(cases[i].fn, NULL, "%s", cases[i].name);
+		run_case(cases[i].fn, NULL, "%s", cases[i].name);
 	for (size_t i = 0; i < ARRAY_SIZE(backings_tested); i++)
-		tap_case_in_child(case_backing, (void *)(long)backings_tested[i],
-				  "backing %s", vm_mem_backing_name(backings_tested[i]));
-	tap_case_in_child(case_numa, NULL,
-			  "NUMA-bound slot: guest-touched pages are on the node");
-	tap_exit();
+		run_case(case_backing, (void *)(long)backings_tested[i],
+			 "backing %s", vm_mem_backing_name(backings_tested[i]));
+	run_case(case_numa, NULL,
+		 "NUMA-bound slot: guest-touched pages are on the node");
+	checks_exit();
 }

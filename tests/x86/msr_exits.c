@@ -33,17 +33,29 @@ static void gp_handler(struct ex_regs *regs)
 	regs->rip += 2;
 }
 
+/* Where the guest is: each step ends in a sync the host checks its exits at. */
+enum { STEP_READ = 1, STEP_WRITE, STEP_UNKNOWN, STEP_UNFILTERED };
+
 static void guest_main(void)
 {
-	GUEST_ASSERT_EQ(rdmsr(FILTERED_MSR), USER_VALUE);
-	wrmsr(FILTERED_MSR, WRITE_VALUE);
-	GUEST_ASSERT_EQ(gp_count, 1);
-	GUEST_ASSERT_EQ(rdmsr(UNKNOWN_MSR), UNKNOWN_VALUE);
-	GUEST_SYNC(1);
+	GUEST_CASE("filtered RDMSR: one exit with reason FILTER; the guest reads userspace's answer");
+	GUEST_CHECK_EQ(rdmsr(FILTERED_MSR), USER_VALUE);
+	GUEST_SYNC(STEP_READ);
 
+	GUEST_CASE("filtered WRMSR: one exit with the value written; refused, the guest takes #GP");
+	wrmsr(FILTERED_MSR, WRITE_VALUE);
+	GUEST_CHECK_EQ(gp_count, 1);
+	GUEST_SYNC(STEP_WRITE);
+
+	GUEST_CASE("RDMSR of an unknown MSR: one exit with reason UNKNOWN, answered");
+	GUEST_CHECK_EQ(rdmsr(UNKNOWN_MSR), UNKNOWN_VALUE);
+	GUEST_SYNC(STEP_UNKNOWN);
+
+	GUEST_CASE("filter removed: KVM handles the MSR itself, no exit, the write reads back");
 	wrmsr(FILTERED_MSR, KVM_VALUE);
-	GUEST_ASSERT_EQ(rdmsr(FILTERED_MSR), KVM_VALUE);
-	GUEST_ASSERT_EQ(gp_count, 1);
+	GUEST_CHECK_EQ(rdmsr(FILTERED_MSR), KVM_VALUE);
+	GUEST_CHECK_EQ(gp_count, 1);
+	GUEST_SYNC(STEP_UNFILTERED);
 	GUEST_DONE();
 }
 
@@ -67,8 +79,7 @@ int main(void)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct kvm_run *run;
-	int reads = 0, writes = 0, unknown = 0, late = 0;
-	bool filtered = true;
+	int step = STEP_READ, exits = 0, as_expected = 0;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_MSR_FILTER) > 0);
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_USER_SPACE_MSR) > 0);
@@ -80,7 +91,6 @@ int main(void)
 	set_filter(vm, true);
 	run = vcpu->run;
 
-	tap_plan(4);
 	for (;;) {
 		struct ucall uc;
 		u64 cmd = vcpu_run_next(vcpu, &uc);
@@ -88,45 +98,48 @@ int main(void)
 		if (cmd == UCALL_DONE)
 			break;
 		if (cmd == UCALL_SYNC) {
-			TEST_ASSERT_EQ(uc.args[0], 1);
-			set_filter(vm, false);
-			filtered = false;
+			/* Each filtered step exits once, the unfiltered one never. */
+			int want = uc.args[0] == STEP_UNFILTERED ? 0 : 1;
+
+			CHECK(exits == want && as_expected == want,
+			      "step %llu: %d MSR exits, %d of them as expected; expected %d",
+			      uc.args[0], exits, as_expected, want);
+			if (uc.args[0] == STEP_UNKNOWN)
+				set_filter(vm, false);
+			exits = as_expected = 0;
+			step = uc.args[0] + 1;
 			continue;
 		}
 		TEST_ASSERT(run->exit_reason == KVM_EXIT_X86_RDMSR ||
 			    run->exit_reason == KVM_EXIT_X86_WRMSR,
 			    "unexpected exit %s", exit_reason_str(run->exit_reason));
-		if (!filtered) {
-			late++;
-			run->msr.data = KVM_VALUE;	/* keep the guest going */
-			run->msr.error = 0;
-			continue;
-		}
-		if (run->exit_reason == KVM_EXIT_X86_WRMSR) {
-			writes += run->msr.index == FILTERED_MSR &&
-				  run->msr.reason == KVM_MSR_EXIT_REASON_FILTER &&
-				  run->msr.data == WRITE_VALUE;
-			run->msr.error = 1;		/* refuse: #GP */
-		} else if (run->msr.index == FILTERED_MSR) {
-			reads += run->msr.reason == KVM_MSR_EXIT_REASON_FILTER;
+		exits++;
+		run->msr.error = 0;
+		switch (step) {
+		case STEP_READ:
+			as_expected += run->exit_reason == KVM_EXIT_X86_RDMSR &&
+				       run->msr.index == FILTERED_MSR &&
+				       run->msr.reason == KVM_MSR_EXIT_REASON_FILTER;
 			run->msr.data = USER_VALUE;
-			run->msr.error = 0;
-		} else {
-			unknown += run->msr.index == UNKNOWN_MSR &&
-				   run->msr.reason == KVM_MSR_EXIT_REASON_UNKNOWN;
+			break;
+		case STEP_WRITE:
+			as_expected += run->exit_reason == KVM_EXIT_X86_WRMSR &&
+				       run->msr.index == FILTERED_MSR &&
+				       run->msr.reason == KVM_MSR_EXIT_REASON_FILTER &&
+				       run->msr.data == WRITE_VALUE;
+			run->msr.error = 1;		/* refuse: #GP */
+			break;
+		case STEP_UNKNOWN:
+			as_expected += run->exit_reason == KVM_EXIT_X86_RDMSR &&
+				       run->msr.index == UNKNOWN_MSR &&
+				       run->msr.reason == KVM_MSR_EXIT_REASON_UNKNOWN;
 			run->msr.data = UNKNOWN_VALUE;
-			run->msr.error = 0;
+			break;
+		default:
+			run->msr.data = KVM_VALUE;	/* keep the guest going */
+			break;
 		}
 	}
-	/* The guest asserted what it read and the #GP; these are the exits. */
-	tap_result(reads == 1, "filtered RDMSR: one exit with reason FILTER; the guest read userspace's answer (%d exits)",
-		   reads);
-	tap_result(writes == 1, "filtered WRMSR: one exit with the value written; refused, the guest took #GP (%d exits)",
-		   writes);
-	tap_result(unknown == 1, "RDMSR of an unknown MSR: one exit with reason UNKNOWN, answered (%d exits)",
-		   unknown);
-	tap_result(!late, "filter removed: KVM handles the MSR itself, no exit, the write reads back (%d exits)",
-		   late);
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }

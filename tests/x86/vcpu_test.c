@@ -80,10 +80,10 @@ static void expect_create_fails(struct kvm_vm *vm, long id, int err,
 	int fd = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)id);
 	int saved = errno;
 
-	TEST_ASSERT(fd == -1 && saved == err,
-		    "KVM_CREATE_VCPU(%ld) %s: returned %d, errno %d (%s); expected -1, errno %d (%s)",
-		    id, why, fd, fd == -1 ? saved : 0,
-		    fd == -1 ? strerror(saved) : "none", err, strerror(err));
+	CHECK(fd == -1 && saved == err,
+	      "KVM_CREATE_VCPU(%ld) %s: returned %d, errno %d (%s); expected -1, errno %d (%s)",
+	      id, why, fd, fd == -1 ? saved : 0,
+	      fd == -1 ? strerror(saved) : "none", err, strerror(err));
 }
 
 static void case_max_vcpus(void *arg)
@@ -114,13 +114,13 @@ static void case_max_vcpus(void *arg)
 		struct kvm_sregs sregs;
 
 		vcpu_regs_get(vcpu, &regs);
-		TEST_ASSERT(regs.rip == (u64)guest_done &&
-			    regs.rsp == vcpu->arch.stack_top - 8,
-			    "vCPU %d: rip 0x%llx rsp 0x%llx, expected 0x%llx 0x%llx",
-			    i, regs.rip, regs.rsp, (unsigned long long)(u64)guest_done,
-			    (unsigned long long)(vcpu->arch.stack_top - 8));
+		CHECK(regs.rip == (u64)guest_done &&
+		      regs.rsp == vcpu->arch.stack_top - 8,
+		      "vCPU %d: rip 0x%llx rsp 0x%llx, expected 0x%llx 0x%llx",
+		      i, regs.rip, regs.rsp, (u64)guest_done,
+		      (vcpu->arch.stack_top - 8));
 		vcpu_sregs_get(vcpu, &sregs);
-		TEST_ASSERT_EQ(sregs.tr.base, vcpu->arch.tss);
+		CHECK_EQ(sregs.tr.base, vcpu->arch.tss);
 	}
 
 	/* The first and the highest-numbered vCPU really run. */
@@ -255,6 +255,10 @@ struct worker {
 	u64 syncs;
 };
 
+/*
+ * Runs in the worker's thread: asserts, not checks, because a case's tally
+ * belongs to the main thread (which checks what the workers left behind).
+ */
 static void worker_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 {
 	struct worker *w = data;
@@ -263,17 +267,17 @@ static void worker_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 
 	TEST_ASSERT(uc->args[0] == w->id && uc->args[1] == w->syncs,
 		    "vCPU %llu: sync (id %llu, iteration %llu), expected iteration %llu",
-		    (unsigned long long)w->id, (unsigned long long)uc->args[0],
-		    (unsigned long long)uc->args[1], (unsigned long long)w->syncs);
+		    w->id, uc->args[0],
+		    uc->args[1], w->syncs);
 	if (w->syncs < ITERATIONS) {
 		/* Its own stack: RSP lies in the stack this vCPU was given. */
 		TEST_ASSERT(uc->args[2] < stack_top &&
 			    uc->args[2] >= stack_top - GUEST_STACK_SIZE,
 			    "vCPU %llu: RSP 0x%llx outside its stack [0x%llx, 0x%llx)",
-			    (unsigned long long)w->id,
-			    (unsigned long long)uc->args[2],
-			    (unsigned long long)(stack_top - GUEST_STACK_SIZE),
-			    (unsigned long long)stack_top);
+			    w->id,
+			    uc->args[2],
+			    (stack_top - GUEST_STACK_SIZE),
+			    stack_top);
 		TEST_ASSERT_EQ(uc->args[3], expected_result(w->id, w->syncs + 1));
 	} else {
 		/* The VM's one GDT and IDT, seen by every vCPU. */
@@ -312,12 +316,12 @@ static void case_threads(void *arg)
 		struct kvm_sregs sregs;
 
 		vcpu_sregs_get(workers[i].vcpu, &sregs);
-		TEST_ASSERT(sregs.gdt.base == vm->arch.gdt &&
-			    sregs.idt.base == vm->arch.idt,
-			    "vCPU %d: GDT 0x%llx IDT 0x%llx, VM's are 0x%llx 0x%llx",
-			    i, sregs.gdt.base, sregs.idt.base,
-			    (unsigned long long)vm->arch.gdt,
-			    (unsigned long long)vm->arch.idt);
+		CHECK(sregs.gdt.base == vm->arch.gdt &&
+		      sregs.idt.base == vm->arch.idt,
+		      "vCPU %d: GDT 0x%llx IDT 0x%llx, VM's are 0x%llx 0x%llx",
+		      i, sregs.gdt.base, sregs.idt.base,
+		      vm->arch.gdt,
+		      vm->arch.idt);
 		for (int j = 0; j < i; j++) {
 			TEST_ASSERT(workers[j].vcpu->arch.tss != sregs.tr.base,
 				    "vCPUs %d and %d share a TSS", i, j);
@@ -335,14 +339,14 @@ static void case_threads(void *arg)
 		pthread_join(workers[i].thread, NULL);
 
 	for (int i = 0; i < nr; i++) {
-		TEST_ASSERT(workers[i].syncs == ITERATIONS + 1,
-			    "vCPU %d: %llu syncs, expected %d", i,
-			    (unsigned long long)workers[i].syncs, ITERATIONS + 1);
-		TEST_ASSERT_EQ(read_guest_global(vm, results[i]),
-			       expected_result(i, ITERATIONS));
+		CHECK(workers[i].syncs == ITERATIONS + 1,
+		      "vCPU %d: %llu syncs, expected %d", i,
+		      workers[i].syncs, ITERATIONS + 1);
+		CHECK_EQ(read_guest_global(vm, results[i]),
+			 expected_result(i, ITERATIONS));
 	}
 	/* Atomic adds from every vCPU meet in one guest page. */
-	TEST_ASSERT_EQ(read_guest_global(vm, shared_counter), (u64)nr * ITERATIONS);
+	CHECK_EQ(read_guest_global(vm, shared_counter), (u64)nr * ITERATIONS);
 	printf("%d syncs in %.2f s\n", nr * (ITERATIONS + 1), (now_ns() - t0) / 1e9);
 	kvm_vm_free(vm);
 }
@@ -363,8 +367,7 @@ static const struct {
 int main(void)
 {
 	kvm_dev_fd();
-	tap_plan(ARRAY_SIZE(cases));
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		tap_case_in_child(cases[i].fn, NULL, "%s", cases[i].name);
-	tap_exit();
+		run_case(cases[i].fn, NULL, "%s", cases[i].name);
+	checks_exit();
 }

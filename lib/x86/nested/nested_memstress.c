@@ -70,7 +70,7 @@ struct nested_memstress *nested_memstress_create(int nr_vcpus, u64 slot_size,
 	TEST_ASSERT(IS_ALIGNED(slot_size, PAGE_SIZE) &&
 		    slot_size >= nr_vcpus * PAGE_SIZE,
 		    "nested_memstress_create: slot of 0x%llx bytes for %d vCPUs",
-		    (unsigned long long)slot_size, nr_vcpus);
+		    slot_size, nr_vcpus);
 	nested_require_tdp();
 
 	vm = ms->vm = vm_create_with_vcpus(nr_vcpus, nms_l1_main, ms->vcpus);
@@ -112,9 +112,9 @@ static void *nms_vcpu_thread(void *arg)
 			TEST_ASSERT(uc.args[0] == (u64)t->idx &&
 				    uc.args[1] == t->ms->params.iteration,
 				    "vCPU %d synced (%llu, %llu), expected (%d, %llu)",
-				    t->idx, (unsigned long long)uc.args[0],
-				    (unsigned long long)uc.args[1], t->idx,
-				    (unsigned long long)t->ms->params.iteration);
+				    t->idx, uc.args[0],
+				    uc.args[1], t->idx,
+				    t->ms->params.iteration);
 			return NULL;
 		case UCALL_PRINTF:
 			printf("vCPU %d: %.*s", t->idx, (int)sizeof(uc.buffer),

@@ -18,7 +18,7 @@ void __vm_enable_tdp(struct kvm_vm *vm, enum kvm_mmu_format format,
 
 	TEST_ASSERT(!vm->stage2_mmu.pgd_created,
 		    "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x%llx); call it once, before vcpu_alloc_nested_state()",
-		    (unsigned long long)vm->stage2_mmu.pgd);
+		    vm->stage2_mmu.pgd);
 	switch (format) {
 	case KVM_MMU_FORMAT_EPT:
 		x86_mmu_arch_ept(&arch, vm->pa_bits, gbpages);
@@ -42,7 +42,7 @@ void vm_enable_tdp_levels(struct kvm_vm *vm, int levels)
 
 	TEST_ASSERT(!vm->stage2_mmu.pgd_created,
 		    "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x%llx); call it once, before vcpu_alloc_nested_state()",
-		    (unsigned long long)vm->stage2_mmu.pgd);
+		    vm->stage2_mmu.pgd);
 	TEST_ASSERT(levels == 0 || levels == 4 || levels == 5,
 		    "vm_enable_tdp: %d-level stage-2 tables do not exist", levels);
 	nested_require_tdp();
@@ -63,7 +63,7 @@ void vm_enable_tdp_levels(struct kvm_vm *vm, int levels)
 			levels = 4;
 		if (levels == 5 && !(cap & VMX_EPT_CAP_PWL5))
 			test_skip("vm_enable_tdp: KVM does not offer 5-level EPT walks to L1 (EPT_VPID_CAP 0x%llx)",
-				  (unsigned long long)cap);
+				  cap);
 		__vm_enable_tdp(vm, KVM_MMU_FORMAT_EPT, levels,
 				cap & VMX_EPT_CAP_1G, cap & VMX_EPT_CAP_AD);
 		if (!(cap & VMX_EPT_CAP_2M))
@@ -114,17 +114,17 @@ void tdp_map_level(struct kvm_vm *vm, u64 l2_gpa, u64 l1_gpa, u64 size,
 	tdp_check(vm, "tdp_map");
 	TEST_ASSERT(size && IS_ALIGNED(l2_gpa | l1_gpa | size, PAGE_SIZE),
 		    "tdp_map: L2 GPA 0x%llx -> L1 GPA 0x%llx (+0x%llx) is not 4 KiB aligned",
-		    (unsigned long long)l2_gpa, (unsigned long long)l1_gpa,
-		    (unsigned long long)size);
+		    l2_gpa, l1_gpa,
+		    size);
 	TEST_ASSERT(level == PG_LEVEL_ANY ||
 		    IS_ALIGNED(l2_gpa | l1_gpa | size, PG_LEVEL_SIZE(level)),
 		    "tdp_map: L2 GPA 0x%llx -> L1 GPA 0x%llx (+0x%llx) is not aligned to level-%d pages",
-		    (unsigned long long)l2_gpa, (unsigned long long)l1_gpa,
-		    (unsigned long long)size, level);
+		    l2_gpa, l1_gpa,
+		    size, level);
 	TEST_ASSERT(vm_gpa_range_backed(vm, l1_gpa, size),
 		    "tdp_map: L1 GPA range 0x%llx+0x%llx (for L2 GPA 0x%llx) is not all in memslots",
-		    (unsigned long long)l1_gpa, (unsigned long long)size,
-		    (unsigned long long)l2_gpa);
+		    l1_gpa, size,
+		    l2_gpa);
 	kvm_mmu_map_level(vm, &vm->stage2_mmu, l2_gpa, l1_gpa, size, prot,
 			  level);
 }
@@ -195,7 +195,7 @@ u64 tdp_entry_gpa(struct kvm_vm *vm, u64 l2_gpa, int level)
 	u64 *pte = tdp_entry(vm, l2_gpa, level);
 
 	TEST_ASSERT(pte, "tdp_entry_gpa: the walk of L2 GPA 0x%llx stops above level %d",
-		    (unsigned long long)l2_gpa, level);
+		    l2_gpa, level);
 	return addr_hva2gpa(vm, pte);
 }
 
@@ -205,12 +205,12 @@ void l2_virt_map(struct kvm_vm *vm, u64 gva, u64 l2_gpa, u64 size)
 
 	TEST_ASSERT(IS_ALIGNED(gva | l2_gpa | size, PAGE_SIZE),
 		    "l2_virt_map: GVA 0x%llx -> L2 GPA 0x%llx (+0x%llx) is not 4 KiB aligned",
-		    (unsigned long long)gva, (unsigned long long)l2_gpa,
-		    (unsigned long long)size);
+		    gva, l2_gpa,
+		    size);
 	TEST_ASSERT(!((l2_gpa + size - 1) & ~vm->mmu.arch.addr_mask &
 		      ~(PAGE_SIZE - 1)),
 		    "l2_virt_map: L2 GPA 0x%llx+0x%llx is wider than %d bits",
-		    (unsigned long long)l2_gpa, (unsigned long long)size,
+		    l2_gpa, size,
 		    vm->pa_bits);
 	if (vm_gpa_range_backed(vm, l2_gpa, size)) {
 		virt_map(vm, gva, l2_gpa, size);

@@ -49,7 +49,7 @@ void tdx_guest_accept(u64 gpa)
 	GUEST_ASSERT_MSG(status == TDX_SUCCESS ||
 			 TDX_STATUS_CLASS(status) == TDX_PAGE_ALREADY_ACCEPTED,
 			 "TDG.MEM.PAGE.ACCEPT(0x%llx) status 0x%llx",
-			 (unsigned long long)gpa, (unsigned long long)status);
+			 gpa, status);
 }
 
 /*
@@ -80,7 +80,7 @@ u64 tdx_tdvmcall(struct tdx_tdvmcall *a)
 	u64 rax = __tdx_tdvmcall(a);
 
 	GUEST_ASSERT_MSG(rax == TDX_SUCCESS, "TDG.VP.VMCALL TDCALL status 0x%llx",
-			 (unsigned long long)rax);
+			 rax);
 	return a->r10;
 }
 

@@ -163,7 +163,7 @@ void tdx_boot_params_init(struct tdx_boot_params *p, u64 cr3, u64 gdt,
 {
 	TEST_ASSERT(cr3 < (1ULL << 32) && !(cr3 & (PAGE_SIZE - 1)),
 		    "TD page-table root 0x%llx must be a page below 4 GiB: the stub loads CR3 in 32-bit mode",
-		    (unsigned long long)cr3);
+		    cr3);
 	memset(p, 0, sizeof(*p));
 	/* PG turns on IA-32e paging (EFER.LME is set); the rest as vcpu.c. */
 	p->cr0_set = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE |
@@ -188,7 +188,7 @@ void tdx_boot_params_set_vcpu(struct tdx_boot_params *p, u32 slot,
 		    "TD vCPU slot %u: the boot parameters hold %lu", slot,
 		    (unsigned long)TDX_BOOT_MAX_VCPUS);
 	TEST_ASSERT(!(stack_top & 15), "TD stack top 0x%llx is not 16-byte aligned",
-		    (unsigned long long)stack_top);
+		    stack_top);
 	p->vcpus[slot].entry = entry;
 	p->vcpus[slot].stack_top = stack_top;
 	if (slot >= p->nr_vcpus)

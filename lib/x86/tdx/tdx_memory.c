@@ -32,8 +32,8 @@ void vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
 {
 	TEST_ASSERT(!__vm_set_memory_attributes(vm, gpa, size, attributes),
 		    "KVM_SET_MEMORY_ATTRIBUTES(0x%llx+0x%llx, 0x%llx)",
-		    (unsigned long long)gpa, (unsigned long long)size,
-		    (unsigned long long)attributes);
+		    gpa, size,
+		    attributes);
 }
 
 void tdx_memslot_add_private(struct kvm_vm *vm, u32 slot, u64 gpa,
@@ -48,19 +48,19 @@ void tdx_memslot_add_private(struct kvm_vm *vm, u32 slot, u64 gpa,
 	TEST_ASSERT(!vm_memslot(vm, slot), "memslot %u already exists", slot);
 	gmem = ioctl(vm->fd, KVM_CREATE_GUEST_MEMFD, &cg);
 	TEST_ASSERT(gmem >= 0, "KVM_CREATE_GUEST_MEMFD(%llu bytes)",
-		    (unsigned long long)size);
+		    size);
 	/* The shared view; also where the initial image is staged. */
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	TEST_ASSERT(mem != MAP_FAILED, "mmap of %llu bytes for memslot %u",
-		    (unsigned long long)size, slot);
+		    size, slot);
 
 	s = vm_memslot_new(vm, slot, KVM_MEM_GUEST_MEMFD, gpa, size, mem,
 			   gmem);
 	s->region.guest_memfd = gmem;
 	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION2, &s->region),
 		    "KVM_SET_USER_MEMORY_REGION2(slot %u, GPA 0x%llx, %llu pages, guest_memfd)",
-		    slot, (unsigned long long)gpa, (unsigned long long)npages);
+		    slot, gpa, npages);
 	vm->nr_slots++;
 	vm_set_memory_attributes(vm, gpa, size, KVM_MEMORY_ATTRIBUTE_PRIVATE);
 }
@@ -99,7 +99,7 @@ void tdx_gmem_punch_hole(struct kvm_vm *vm, u32 slot, u64 offset, u64 size)
 	TEST_ASSERT(!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       off, size),
 		    "fallocate(PUNCH_HOLE) on slot %u's guest_memfd at 0x%llx+0x%llx",
-		    slot, (unsigned long long)off, (unsigned long long)size);
+		    slot, off, size);
 }
 
 u64 tdx_shared_alloc(struct kvm_vm *vm, u64 npages, u64 *gpa)

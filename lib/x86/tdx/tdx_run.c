@@ -50,9 +50,9 @@ u64 tdx_run_until_ucall(struct kvm_vcpu *vcpu, struct ucall *uc,
 
 			TEST_ASSERT(on_fault,
 				    "vCPU %u: unexpected memory fault at GPA 0x%llx+0x%llx, flags 0x%llx",
-				    vcpu->id, (unsigned long long)mf->gpa,
-				    (unsigned long long)mf->size,
-				    (unsigned long long)mf->flags);
+				    vcpu->id, mf->gpa,
+				    mf->size,
+				    mf->flags);
 			on_fault(vcpu, mf, data);
 			continue;
 		}

@@ -94,7 +94,7 @@ static void tdx_vm_op(struct kvm_vm *vm, u32 cmd, u32 flags, void *data)
 	int ret = __tdx_vm_ioctl(vm, cmd, flags, (u64)data, &hw_error);
 
 	TEST_ASSERT(!ret, "%s failed, rc %d, SEAMCALL status 0x%llx",
-		    tdx_cmd_names[cmd], ret, (unsigned long long)hw_error);
+		    tdx_cmd_names[cmd], ret, hw_error);
 }
 
 static void tdx_vcpu_op(struct kvm_vcpu *vcpu, u32 cmd, u32 flags, u64 data)
@@ -104,7 +104,7 @@ static void tdx_vcpu_op(struct kvm_vcpu *vcpu, u32 cmd, u32 flags, u64 data)
 
 	TEST_ASSERT(!ret, "%s on vCPU %u failed, rc %d, SEAMCALL status 0x%llx",
 		    tdx_cmd_names[cmd], vcpu->id, ret,
-		    (unsigned long long)hw_error);
+		    hw_error);
 }
 
 static struct kvm_tdx_capabilities *tdx_get_caps(struct kvm_vm *vm)
@@ -121,7 +121,7 @@ static struct kvm_tdx_capabilities *tdx_get_caps(struct kvm_vm *vm)
 			return caps;
 		TEST_ASSERT(errno == E2BIG && nent < 4096,
 			    "KVM_TDX_CAPABILITIES failed, SEAMCALL status 0x%llx",
-			    (unsigned long long)hw_error);
+			    hw_error);
 		free(caps);
 	}
 }
@@ -305,9 +305,9 @@ static void tdx_init_mem_region(struct kvm_vcpu *vcpu, u64 gpa, u64 npages)
 			continue;	/* KVM updated r, normally to 0 pages */
 		TEST_ASSERT(errno == EINTR || errno == EAGAIN,
 			    "KVM_TDX_INIT_MEM_REGION(GPA 0x%llx, %llu pages), SEAMCALL status 0x%llx",
-			    (unsigned long long)r.gpa,
-			    (unsigned long long)r.nr_pages,
-			    (unsigned long long)hw_error);
+			    r.gpa,
+			    r.nr_pages,
+			    hw_error);
 	}
 }
 

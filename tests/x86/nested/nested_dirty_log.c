@@ -138,7 +138,7 @@ int main(void)
 	     nms_pattern(ms->params.iteration, 0, 0);
 	if (!ok)
 		tap_info("page P: dirty %d, data 0x%llx", dirty(P_OFFSET),
-			 *(unsigned long long *)addr_gpa2hva(ms->vm, NMS_GPA + P_OFFSET));
+			 *(u64 *)addr_gpa2hva(ms->vm, NMS_GPA + P_OFFSET));
 	tap_result(ok, "READ then WRITE with stage-2 and guest dirty bits pre-set: the write is logged");
 
 	nested_memstress_destroy(ms);

@@ -67,7 +67,7 @@ static void add_leaf(struct kvm_vm *vm, u64 gva, u64 l2_gpa, u64 l1_gpa,
 	tdp_map_level(vm, l2_gpa, l1_gpa, size, KVM_MMU_RWX, level);
 	TEST_ASSERT(tdp_lookup(vm, l2_gpa, &got) && got == level,
 		    "stage-2 leaf for L2 GPA 0x%llx is level %d, wanted %d",
-		    (unsigned long long)l2_gpa, got, level);
+		    l2_gpa, got, level);
 	for (int i = 0; i < 3; i++) {
 		u64 page = ALIGN_DOWN(offs[i], PAGE_SIZE);
 		struct probe *p = &probes[nr_probes++];
@@ -104,7 +104,7 @@ static void run(int max_level)
 		TEST_ASSERT(*(u64 *)addr_gpa2hva(vm, probes[i].l1_gpa) ==
 			    probes[i].store,
 			    "probe %d: L2's write is not at L1 GPA 0x%llx", i,
-			    (unsigned long long)probes[i].l1_gpa);
+			    probes[i].l1_gpa);
 	tap_info("%s: %d probes through 2M%s leaves",
 		 kvm_cpu_has_nested_svm() ? "npt" : "ept", total,
 		 max_level >= PG_LEVEL_1G ? " and 1G" : "");

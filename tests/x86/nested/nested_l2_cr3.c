@@ -91,13 +91,13 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 		tap_result(true, "l2_set_cr3 to a second kvm_mmu's root: L2 reads the page it maps");
 		tap_result(leaf && (*leaf & l2_mmu.arch.accessed),
 			   "the CPU set the accessed bit in the second mmu's leaf (PTE 0x%llx)",
-			   leaf ? (unsigned long long)*leaf : 0ULL);
+			   leaf ? *leaf : 0ULL);
 		break;
 	case 3:
 		tap_result(true, "back on L1's CR3 and flushed: L2 reads L1's page again");
 		break;
 	default:
-		TEST_FAIL("unexpected sync %llu", (unsigned long long)uc->args[0]);
+		TEST_FAIL("unexpected sync %llu", uc->args[0]);
 	}
 }
 

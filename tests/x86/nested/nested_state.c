@@ -99,14 +99,14 @@ static void check_svm_state(struct kvm_vm *vm, struct nested_state *s,
 	tap_result(st->format == KVM_STATE_NESTED_FORMAT_SVM &&
 		   st->hdr.svm.vmcb_pa == s->svm.vmcb_gpa,
 		   "SVM format; header names L1's VMCB (0x%llx, L1 ran 0x%llx)",
-		   (unsigned long long)st->hdr.svm.vmcb_pa,
-		   (unsigned long long)s->svm.vmcb_gpa);
+		   st->hdr.svm.vmcb_pa,
+		   s->svm.vmcb_gpa);
 	tap_result((saved->control.nested_ctl & SVM_NESTED_CTL_NP_ENABLE) &&
 		   saved->control.nested_cr3 == s->tdp_info.root &&
 		   (saved->control.intercept_misc2 & SVM_INTERCEPT2_VMMCALL),
 		   "saved VMCB12 controls are L1's: NPT on, nCR3 0x%llx (stage2_mmu 0x%llx), VMMCALL intercepted",
-		   (unsigned long long)saved->control.nested_cr3,
-		   (unsigned long long)s->tdp_info.root);
+		   saved->control.nested_cr3,
+		   s->tdp_info.root);
 }
 
 static void check_vmx_state(struct kvm_vm *vm, struct nested_state *s,
@@ -119,8 +119,8 @@ static void check_vmx_state(struct kvm_vm *vm, struct nested_state *s,
 		   st->hdr.vmx.vmxon_pa == s->vmx.vmxon_gpa &&
 		   st->hdr.vmx.vmcs12_pa == s->vmx.vmcs_gpa,
 		   "VMX format; header names L1's VMXON region (0x%llx) and current VMCS (0x%llx)",
-		   (unsigned long long)st->hdr.vmx.vmxon_pa,
-		   (unsigned long long)st->hdr.vmx.vmcs12_pa);
+		   st->hdr.vmx.vmxon_pa,
+		   st->hdr.vmx.vmcs12_pa);
 	tap_result(saved_rev == l1_rev,
 		   "saved VMCS12 carries the revision L1 wrote in its VMCS (0x%x, L1 0x%x)",
 		   saved_rev, l1_rev);
@@ -190,7 +190,7 @@ static void round_trip(struct kvm_vcpu *vcpu)
 static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 {
 	TEST_ASSERT(uc->args[0] == (u64)syncs + 1, "sync %llu after %d syncs",
-		    (unsigned long long)uc->args[0], syncs);
+		    uc->args[0], syncs);
 	syncs++;
 	if (syncs == 1)
 		round_trip(vcpu);

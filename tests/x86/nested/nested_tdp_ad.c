@@ -54,13 +54,13 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 	if (uc->args[0] == 1) {
 		tap_result((leaf & a->accessed) && !(leaf & a->dirty),
 			   "after an L2 read the leaf is accessed and clean (0x%llx)",
-			   (unsigned long long)leaf);
+			   leaf);
 		tap_result(walk_accessed,
 			   "after an L2 read every table entry on the walk is accessed");
 	} else {
 		tap_result((leaf & a->accessed) && (leaf & a->dirty),
 			   "after an L2 write the leaf is dirty (0x%llx)",
-			   (unsigned long long)leaf);
+			   leaf);
 	}
 }
 
@@ -80,7 +80,7 @@ int main(void)
 	TEST_ASSERT(!(leaf & (vm->stage2_mmu.arch.accessed |
 			      vm->stage2_mmu.arch.dirty)),
 		    "fresh stage-2 leaf has A/D set: 0x%llx",
-		    (unsigned long long)leaf);
+		    leaf);
 	virt_map(vm, PAGE_GVA, PAGE_GPA, PAGE_SIZE);
 
 	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));

@@ -117,7 +117,7 @@ static void leaf_case(struct kvm_vm *vm, const char *name, u64 page,
 	tdp_map_level(vm, gpa, gpa, PAGE_SIZE, KVM_MMU_RWX, PG_LEVEL_4K);
 	pte = tdp_lookup(vm, gpa, &level);
 	TEST_ASSERT(pte && level == PG_LEVEL_4K, "no 4K stage-2 leaf for 0x%llx",
-		    (unsigned long long)gpa);
+		    gpa);
 	cases[nr_cases++] = (struct fault_case){
 		.name = name,
 		.gva = DATA_GVA + page * PAGE_SIZE,
@@ -152,7 +152,7 @@ static void add_cases(struct kvm_vm *vm)
 		      PG_LEVEL_4K);
 	pde = tdp_entry(vm, table_gpa, PG_LEVEL_2M);
 	TEST_ASSERT(pde && !(*pde & a->huge), "PDE over 0x%llx is not a table",
-		    (unsigned long long)table_gpa);
+		    table_gpa);
 	cases[nr_cases++] = (struct fault_case){
 		.name = "table unmapped",
 		.gva = DATA_GVA + (table_gpa - DATA_GPA),
@@ -196,10 +196,10 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 
 	tap_result(true, "%s: %s fault at L2 GPA 0x%llx, %s (raw info 0x%llx)",
 		   kvm_cpu_has_nested_svm() ? "npt" : "ept", c->name,
-		   (unsigned long long)uc->args[1],
+		   uc->args[1],
 		   uc->args[2] == KVM_MMU_WRITE ? "write" :
 		   uc->args[2] == KVM_MMU_EXEC ? "fetch" : "read",
-		   (unsigned long long)uc->args[3]);
+		   uc->args[3]);
 }
 
 int main(void)

@@ -21,7 +21,7 @@ static void guest_main(u64 a0, u64 a1)
 	GUEST_SYNC_ARGS(slot, a0, a1, tdx_guest_shared_bit());
 	/* Set by the host before finalize: part of the measured image. */
 	GUEST_ASSERT_EQ(host_value, 0xfeed);
-	GUEST_PRINTF("TD vCPU %llu says hello\n", (unsigned long long)slot);
+	GUEST_PRINTF("TD vCPU %llu says hello\n", slot);
 	GUEST_DONE();
 }
 

@@ -77,11 +77,11 @@ static u64 expect_ucall(struct kvm_vcpu *vcpu, u64 cmd, u64 arg0,
 	u64 got = tdx_run_until_ucall(vcpu, &uc, on_fault, data);
 
 	TEST_ASSERT(got == cmd, "vCPU %u: ucall %llu, expected %llu", vcpu->id,
-		    (unsigned long long)got, (unsigned long long)cmd);
+		    got, cmd);
 	if (cmd == UCALL_SYNC)
 		TEST_ASSERT(uc.args[0] == arg0, "vCPU %u: GUEST_SYNC(%llu), expected %llu",
-			    vcpu->id, (unsigned long long)uc.args[0],
-			    (unsigned long long)arg0);
+			    vcpu->id, uc.args[0],
+			    arg0);
 	return uc.args[0];
 }
 
@@ -92,7 +92,7 @@ static void guest_accept_fresh(u64 gpa, volatile u64 *p)
 
 	GUEST_ASSERT_MSG(status == TDX_SUCCESS,
 			 "accept of GPA 0x%llx: status 0x%llx",
-			 (unsigned long long)gpa, (unsigned long long)status);
+			 gpa, status);
 	for (int i = 0; i < 512; i++)
 		GUEST_ASSERT_EQ(p[i], 0);
 }
@@ -172,8 +172,8 @@ static void convert_fault(struct kvm_vcpu *vcpu,
 
 	TEST_ASSERT(mf->gpa == TEST_GPA && mf->size == PAGE_SIZE,
 		    "memory fault at 0x%llx+0x%llx, expected 0x%llx+0x1000",
-		    (unsigned long long)mf->gpa, (unsigned long long)mf->size,
-		    (unsigned long long)TEST_GPA);
+		    mf->gpa, mf->size,
+		    TEST_GPA);
 	tdx_convert_on_fault(vcpu, mf, data);
 	if (mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) {
 		st->to_private++;
