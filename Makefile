@@ -33,8 +33,12 @@ LIB_SRCS  := $(wildcard lib/*.c lib/$(ARCH_DIR)/*.c lib/$(ARCH_DIR)/*.S \
 LIB_OBJS  := $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRCS)))
 LIBKVMT   := $(BUILD)/libkvmtest.a
 
-# The suite's binaries come from tests.list, the list run_tests.sh reads.
-SUITE     := $(sort $(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' tests.list))
+# The suite's binaries come from tests.list, read by the runner alone
+# (scripts/runner/list.sh): a list it refuses builds nothing.
+SUITE     := $(sort $(shell bash ./run_tests.sh --print-binaries || echo LIST-ERROR))
+ifneq ($(filter LIST-ERROR,$(SUITE)),)
+$(error tests.list is malformed: ./run_tests.sh --print-binaries says why)
+endif
 SUITE_BIN := $(addprefix $(BUILD)/,$(SUITE))
 UNIT_BIN  := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/unit/*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -82,6 +86,7 @@ $(BUILD)/lib/string.o: CFLAGS += -ffreestanding -fno-builtin -fno-tree-loop-dist
 
 check: all
 	./scripts/run_unit_tests.sh $(BUILD)
+	./tests/runner/units.sh
 	./tests/runner/run.sh
 	./tests/vm/run.sh
 	./run_tests.sh $(CHECK_ARGS)

@@ -1,10 +1,16 @@
 #!/bin/bash
 # Build the initramfs of the kvmtest VM lanes (every flavour uses it).
 #
-#   initramfs.sh --out FILE [--modules DIR|none] [--repo DIR] [--bin-dir DIR]
-#                [--list FILE] [--runner FILE] [--file HOST:GUEST]...
-#                [--args-file FILE]
+#   initramfs.sh --out FILE [--modules DIR|none] [--repo DIR]
+#                [--list FILE [--bin-dir DIR]]... [--runner FILE]
+#                [--file HOST:GUEST]... [--args-file FILE]
 #                [--cache DIR] [--compress none|gzip]
+#
+# --list may repeat, each followed by the --bin-dir of its binaries (a
+# --bin-dir before any --list: for every list without its own; default
+# build/): list 1 goes in as /kvmtest/tests.list with its binaries under
+# /kvmtest/build, list N>1 as /kvmtest/tests-N.list and /kvmtest/build-N;
+# /kvmtest/args starts with the matching --list/--bin-dir pairs.
 #
 # Uncompressed by default: measured here, TCG decompressing gzip in the
 # guest costs more (about 2 s for 55 MB of test binaries) than QEMU copying
@@ -15,8 +21,9 @@
 #   base     /init, static busybox, bash-static              (cached)
 #   modules  kvm-amd and kvm-intel with their dependencies,  (cached per
 #            decompressed, plus /lib/kvmtest/<flavour>.order  modules tree)
-#   payload  /kvmtest: run_tests.sh, tests.list, expect/,    (rebuilt each
-#            the test binaries named in the list, args         time, small)
+#   payload  /kvmtest: run_tests.sh and scripts/runner/,     (rebuilt each
+#            the lists, expect/, the binaries the lists name,  time, small)
+#            args
 # Both module sets go in, so the same file boots either flavour: the kernel
 # command line (kvmtest.flavour=amd|intel) tells /init which set to load.
 #
@@ -25,8 +32,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out= modules=none bin_dir= list= args_file= cache= compress=none runner=
-extra=()
+out= modules=none bin_dir= args_file= cache= compress=none runner=
+extra=() lists=() list_bins=()
 
 die() { echo "initramfs.sh: $*" >&2; exit 2; }
 
@@ -35,8 +42,10 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--modules) modules=$2; shift ;;
 	--repo) repo=$2; shift ;;
-	--bin-dir) bin_dir=$2; shift ;;
-	--list) list=$2; shift ;;
+	--bin-dir)
+		if [ ${#lists[@]} -gt 0 ]; then list_bins[${#lists[@]} - 1]=$2; else bin_dir=$2; fi
+		shift ;;
+	--list) lists+=("$2"); list_bins+=(""); shift ;;
 	--runner) runner=$2; shift ;;
 	--file) extra+=("$2"); shift ;;
 	--args-file) args_file=$2; shift ;;
@@ -48,7 +57,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -n "$out" ] || die "--out FILE is required"
-: "${bin_dir:=$repo/build}" "${list:=$repo/tests.list}" "${cache:=$repo/build/vm-cache}"
+: "${bin_dir:=$repo/build}" "${cache:=$repo/build/vm-cache}"
+[ ${#lists[@]} -gt 0 ] || lists=("$repo/tests.list") list_bins=("")
 case $compress in gzip|none) ;; *) die "--compress gzip|none" ;; esac
 
 busybox=$(command -v busybox || true)
@@ -197,20 +207,36 @@ if [ "$modules" != none ]; then
 fi
 
 # --- payload layer ----------------------------------------------------------
-[ -r "$list" ] || die "test list '$list' not readable"
 : "${runner:=$repo/run_tests.sh}"
 [ -r "$runner" ] || die "runner '$runner' not readable"
 d=$work/payload/kvmtest
-mkdir -p "$d/build" "$d/expect"
+mkdir -p "$d/expect" "$d/scripts"
 cp "$runner" "$d/run_tests.sh"
-cp "$list" "$d/tests.list"
+# The runner's modules: beside the runner in a tree, else the repo's.
+modules_dir=$(dirname "$runner")/scripts/runner
+[ -d "$modules_dir" ] || modules_dir=$repo/scripts/runner
+cp -r "$modules_dir" "$d/scripts/runner"
 [ -d "$repo/expect" ] && cp -r "$repo/expect/." "$d/expect/"
-# Only the binaries the list names: build/ also holds objects and archives.
-awk '!/^[[:space:]]*(#|$)/ { print $2 }' "$list" | sort -u | while read -r bin; do
-	if [ -f "$bin_dir/$bin" ]; then
-		mkdir -p "$d/build/$(dirname "$bin")"
-		cp "$bin_dir/$bin" "$d/build/$bin"
-	fi
+: >"$work/list-args"
+i=0
+for list in "${lists[@]}"; do
+	[ -r "$list" ] || die "test list '$list' not readable"
+	dir=${list_bins[$i]:-$bin_dir}
+	gl=tests.list gb=build
+	[ $i -gt 0 ] && gl=tests-$((i + 1)).list gb=build-$((i + 1))
+	i=$((i + 1))
+	mkdir -p "$d/$gb"
+	cp "$list" "$d/$gl"
+	printf '%s\n' --list "/kvmtest/$gl" --bin-dir "/kvmtest/$gb" >>"$work/list-args"
+	# Only the binaries the list names (build/ also holds objects and
+	# archives), as the runner reads the list: it is the one parser.
+	bins=$(bash "$repo/run_tests.sh" --print-binaries --list "$list" 2>&1) ||
+		die "test list '$list': ${bins%%$'\n'*}"
+	while read -r bin; do
+		[ -n "$bin" ] && [ -f "$dir/$bin" ] || continue
+		mkdir -p "$d/$gb/$(dirname "$bin")"
+		cp "$dir/$bin" "$d/$gb/$bin"
+	done <<<"$bins"
 done
 for pair in "${extra[@]}"; do
 	src=${pair%%:*}
@@ -219,7 +245,7 @@ for pair in "${extra[@]}"; do
 	mkdir -p "$work/payload/$(dirname "$dst")"
 	cp "$src" "$work/payload/$dst"
 done
-[ -n "$args_file" ] && cp "$args_file" "$d/args"
+cat "$work/list-args" ${args_file:+"$args_file"} >"$d/args"
 pack "$work/payload" "$work/payload.cpio"
 
 cat "$base" ${mod_layer:+"$mod_layer"} "$work/payload.cpio" >"$out.$$.tmp"

@@ -25,10 +25,9 @@ repo=$(cd "$here/../.." && pwd)
 
 flavour=amd kernel= modules= modules_given=0 vm_cpu= accel=tcg vm_mem=2048
 vm_smp=2 boot_timeout= vm_timeout= vm_append=
-outdir= overwrite=0 no_build=0 bin_dir= list= expect= bisect=0 quiet=0
-list_only=0 help=0 repeat=1 per_test_timeout=
-runner_args=()
-sel_t=() sel_g=() sel_x=()
+outdir= overwrite=0 no_build=0 bin_dir= bisect=0 quiet=0
+list_only=0 help=0 repeat=1 durations=
+runner_args=() lists=() list_bins=() expects=()
 
 lane_fail_code() { [ $bisect = 1 ] && echo 125 || echo 2; }
 
@@ -64,11 +63,16 @@ Lane options:
   --vm-timeout S       limit for the whole run (default: from the selection)
   --vm-append STR      extra kernel command line
 
-Runner options (-t -g -x -j --timeout --repeat -v -q --bisect ...) run inside
-the guest. -o DIR, --overwrite, --no-build, --bin-dir, --list and --expect
-act on the host: results (per-test logs, results.tap, junit.xml and the
-guest's console.log) land in DIR, default results/<timestamp>-vm/.
-Without --expect the runner gets expect/vm-<flavour>.txt.
+Runner options (-t -g -x -j --timeout --repeat --shard -v -q --bisect ...)
+run inside the guest. -o DIR, --overwrite, --no-build, --bin-dir, --list,
+--expect and --durations act on the host: results (per-test logs,
+results.tap, junit.xml and the guest's console.log) land in DIR, default
+results/<timestamp>-vm/ (an interrupted run leaves INCOMPLETE there; the
+next run with the same -o reuses it). --list may repeat, each followed by
+its --bin-dir: the suites run in one boot. Without --expect the guest's
+runner picks the expect/*.txt whose 'match:' fits (lane=vm-<flavour>);
+--expect none: no expectations. Without --durations the last run of this
+lane (results/latest-vm-<flavour>) sets the per-test timeouts.
 Exit: the runner's code; 2 (125 with --bisect) when the lane itself failed.
 EOF
 }
@@ -83,7 +87,7 @@ while [ $# -gt 0 ]; do
 	esac
 	# Options with a value consume the next word unless given as --opt=v.
 	case $opt in
-	--kernel|--modules|--vm-cpu|--accel|--vm-mem|--vm-smp|--boot-timeout|--vm-timeout|--vm-append|-o|--bin-dir|--list|--expect|-t|-g|-x|-j|--timeout|--repeat)
+	--kernel|--modules|--vm-cpu|--accel|--vm-mem|--vm-smp|--boot-timeout|--vm-timeout|--vm-append|-o|--bin-dir|--list|--expect|--durations|-t|-g|-x|-j|--timeout|--repeat|--shard)
 		if [ $has_val = 0 ]; then
 			[ $# -ge 2 ] || { echo "run_tests.sh --vm: $opt needs a value" >&2; exit 2; }
 			val=$2
@@ -104,9 +108,12 @@ while [ $# -gt 0 ]; do
 	-o) outdir=$val ;;
 	--overwrite) overwrite=1 ;;
 	--no-build) no_build=1 ;;
-	--bin-dir) bin_dir=$val ;;
-	--list) list=$val ;;
-	--expect) expect=$val ;;
+	--bin-dir)
+		# Like the runner's: the binaries of the --list before it.
+		if [ ${#lists[@]} -gt 0 ]; then list_bins[${#lists[@]} - 1]=$val; else bin_dir=$val; fi ;;
+	--list) lists+=("$val") list_bins+=("") ;;
+	--expect) expects+=("$val") ;;
+	--durations) durations=$val ;;
 	-h|--help) help=1 ;;
 	-l) list_only=1 ;;
 	*)
@@ -114,14 +121,10 @@ while [ $# -gt 0 ]; do
 		case $opt in
 		--bisect) bisect=1 ;;
 		-q) quiet=1 ;;
-		-t) sel_t+=("$val") ;;
-		-g) sel_g+=("$val") ;;
-		-x) sel_x+=("$val") ;;
-		--timeout) per_test_timeout=$val ;;
 		--repeat) repeat=$val ;;
 		esac
 		case $opt in
-		-t|-g|-x|-j|--timeout|--repeat) runner_args+=("$opt" "$val") ;;
+		-t|-g|-x|-j|--timeout|--repeat|--shard) runner_args+=("$opt" "$val") ;;
 		*) runner_args+=("$a") ;;
 		esac ;;
 	esac
@@ -136,7 +139,7 @@ fi
 bad() { echo "run_tests.sh --vm: $*" >&2; exit 2; }
 case $flavour in amd|intel) ;; *) bad "unknown flavour '--vm=$flavour'; use --vm=amd or --vm=intel" ;; esac
 case $accel in tcg|kvm) ;; *) bad "--accel takes tcg or kvm" ;; esac
-for v in vm_mem vm_smp boot_timeout vm_timeout repeat per_test_timeout; do
+for v in vm_mem vm_smp boot_timeout vm_timeout repeat; do
 	[[ -z ${!v} || ${!v} =~ ^[0-9]+$ ]] || bad "--${v//_/-} takes a number, not '${!v}'"
 done
 for a in "${runner_args[@]}"; do
@@ -144,9 +147,29 @@ for a in "${runner_args[@]}"; do
 	[[ $a != *$'\n'* ]] || bad "runner arguments cannot contain newlines"
 done
 
-# -l only lists the selection: the host's runner does that without a VM.
+# The lists with their binaries, and the expectations, as the runner
+# takes them (it pairs each --bin-dir with the --list before it).
+[ ${#lists[@]} -gt 0 ] || lists=("$repo/tests.list") list_bins=("")
+list_args=()
+[ -n "$bin_dir" ] && list_args+=(--bin-dir "$bin_dir")
+for i in "${!lists[@]}"; do
+	list_args+=(--list "${lists[i]}")
+	[ -n "${list_bins[i]}" ] && list_args+=(--bin-dir "${list_bins[i]}")
+done
+expect_args=()
+for e in "${expects[@]}"; do expect_args+=(--expect "$e"); done
+# Recorded durations: the last run of this lane, unless named.
+if [ -z "$durations" ] && [ -r "$repo/results/latest-vm-$flavour/results.tsv" ]; then
+	durations=$repo/results/latest-vm-$flavour/results.tsv
+fi
+[ -d "$durations" ] && durations=$durations/results.tsv
+durations_args=(--durations "${durations:-none}")
+
+# -l only lists the selection: the host's runner does that without a VM
+# (expectations as the guest would pick them).
 if [ $list_only = 1 ]; then
-	exec "$repo/run_tests.sh" -l ${list:+--list "$list"} "${runner_args[@]}"
+	KVMTEST_LANE=vm-$flavour exec "$repo/run_tests.sh" -l "${list_args[@]}" "${expect_args[@]}" \
+		"${durations_args[@]}" "${runner_args[@]}"
 fi
 
 say() { [ $quiet = 1 ] || echo "# vm: $*" >&2; }
@@ -222,25 +245,31 @@ if [ $no_build = 0 ] && [ -f "$repo/Makefile" ]; then
 		lane_fail "building the tests failed (make -s); fix the build, or pass --no-build"
 	fi
 fi
-: "${list:=$repo/tests.list}"
-[ -r "$list" ] || bad "test list '$list' not readable"
-if [ -n "$expect" ]; then
-	[ -r "$expect" ] || bad "expectations file '$expect' not readable"
-fi
+for l in "${lists[@]}"; do
+	[ -r "$l" ] || bad "test list '$l' not readable"
+done
+for e in "${expects[@]}"; do
+	[ "$e" = none ] || [ -r "$e" ] || bad "expectations file '$e' not readable"
+done
 
-# Bad runner input (-t matching nothing, a broken list or expectations
-# file) is found by the host's runner in a fraction of a second: better
-# than after a boot. Its -l parses everything a run would.
+# The selection and each test's timeout, from the host's runner (the one
+# reader of test lists): bad runner input (-t matching nothing, a broken
+# list or expectations file) shows here in a fraction of a second, not
+# after a boot, and the lane's limits follow what will run.
+plan=
 if [ -z "${KVMTEST_VM_RUNNER:-}" ] && [ -x "$repo/run_tests.sh" ]; then
-	host_expect=$expect
-	[ -z "$host_expect" ] && [ -f "$repo/expect/vm-$flavour.txt" ] && host_expect=$repo/expect/vm-$flavour.txt
-	err=$("$repo/run_tests.sh" -l --list "$list" ${host_expect:+--expect "$host_expect"} \
-		${bin_dir:+--bin-dir "$bin_dir"} "${runner_args[@]}" 2>&1 >/dev/null)
+	plan=$(KVMTEST_LANE=vm-$flavour "$repo/run_tests.sh" --plan "${list_args[@]}" "${expect_args[@]}" \
+		"${durations_args[@]}" "${runner_args[@]}" 2>"$repo/.lane-plan.err.$$")
 	rc=$?
+	err=$(cat "$repo/.lane-plan.err.$$")
+	rm -f "$repo/.lane-plan.err.$$"
 	if [ $rc != 0 ]; then
 		printf '%s\n' "$err" >&2
 		exit "$rc"
 	fi
+else
+	# A stand-in runner (the lane's own tests): every entry at 45 s.
+	plan=$(awk '!/^[[:space:]]*(#|$)/ { print $1, 45 }' "${lists[@]}")
 fi
 
 # --- results directory ------------------------------------------------------
@@ -250,10 +279,15 @@ if [ -z "$outdir" ]; then
 	n=1
 	while [ -e "$outdir" ]; do outdir=${outdir%-vm*}-vm.$n; n=$((n + 1)); done
 elif [ -e "$outdir" ] && [ -n "$(ls -A "$outdir" 2>/dev/null)" ]; then
-	[ $overwrite = 1 ] || bad "'$outdir' exists and is not empty; pass --overwrite or another -o DIR"
+	# An interrupted lane leaves INCOMPLETE behind: its directory is
+	# reused, not refused.
+	[ $overwrite = 1 ] || [ -e "$outdir/INCOMPLETE" ] ||
+		bad "'$outdir' exists and is not empty; pass --overwrite or another -o DIR"
+	[ -e "$outdir/INCOMPLETE" ] && say "'$outdir' holds an unfinished run: replacing it"
 	rm -rf "$outdir"
 fi
 mkdir -p "$outdir" || bad "cannot create '$outdir'"
+echo "lane started $(date '+%F %T %z') by pid $$; removed when it ends, kept if it was interrupted" >"$outdir/INCOMPLETE"
 # Like the runner: results/latest names the newest default result dir.
 [ "${outdir%/*}" = "$repo/results" ] && ln -sfn "${outdir##*/}" "$repo/results/latest" 2>/dev/null
 
@@ -274,16 +308,32 @@ cleanup() {
 	fi
 	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
 	rm -rf "$work"
+	# A lane that ended, whatever its verdict, leaves a complete directory.
+	[ -n "$interrupted" ] || rm -f "$outdir/INCOMPLETE"
 }
+interrupted=
 trap cleanup EXIT
-trap 'echo "run_tests.sh --vm: interrupted; partial results in $outdir" >&2; cp "$console" "$outdir/console.log" 2>/dev/null; exit 130' INT TERM HUP
+trap 'interrupted=1; echo "run_tests.sh --vm: interrupted; partial results in $outdir (marked INCOMPLETE: the next run with -o there reuses it)" >&2; cp "$console" "$outdir/console.log" 2>/dev/null; exit 130' INT TERM HUP
 
 # --- initramfs ----------------------------------------------------------------
-guest_args=()
-if [ -n "$expect" ]; then
-	guest_args+=(--expect /kvmtest/user-expect.txt)
-elif [ -f "$repo/expect/vm-$flavour.txt" ]; then
-	guest_args+=(--expect "/kvmtest/expect/vm-$flavour.txt")
+# Without --expect the guest's runner picks the expect/*.txt whose match:
+# line fits it (lane=vm-<flavour> among them).
+guest_args=() ir_files=()
+n=0
+for e in "${expects[@]}"; do
+	if [ "$e" = none ]; then
+		guest_args+=(--expect none)
+		continue
+	fi
+	n=$((n + 1))
+	guest_args+=(--expect "/kvmtest/user-expect-$n.txt")
+	ir_files+=(--file "$e:kvmtest/user-expect-$n.txt")
+done
+if [ -n "$durations" ] && [ "$durations" != none ]; then
+	guest_args+=(--durations /kvmtest/durations.tsv)
+	ir_files+=(--file "$durations:kvmtest/durations.tsv")
+else
+	guest_args+=(--durations none)
 fi
 guest_args+=("${runner_args[@]}")
 # (printf with no arguments would still print one empty line.)
@@ -291,59 +341,42 @@ guest_args+=("${runner_args[@]}")
 [ ${#guest_args[@]} -gt 0 ] && printf '%s\n' "${guest_args[@]}" >"$work/args"
 
 # KVMTEST_VM_RUNNER: another runner script to pack (the lane's own tests).
-ir_opts=(--out "$work/initrd.img" --modules "$modules" --repo "$repo" --list "$list"
+ir_opts=(--out "$work/initrd.img" --modules "$modules" --repo "$repo" "${list_args[@]}"
 	--runner "${KVMTEST_VM_RUNNER:-$repo/run_tests.sh}"
 	--args-file "$work/args" --cache "$repo/build/vm-cache"
-	--compress "${KVMTEST_VM_COMPRESS:-none}")
-[ -n "$bin_dir" ] && ir_opts+=(--bin-dir "$bin_dir")
-[ -n "$expect" ] && ir_opts+=(--file "$expect:kvmtest/user-expect.txt")
+	--compress "${KVMTEST_VM_COMPRESS:-none}" "${ir_files[@]}")
 if ! err=$("$here/initramfs.sh" "${ir_opts[@]}" 2>&1); then
 	lane_fail "building the initramfs failed: ${err%%$'\n'*}; see scripts/vm/initramfs.sh --help"
 fi
 
-# --- the lane's overall limit -------------------------------------------------
-# The runner enforces each test's timeout inside the guest; this only
-# catches a guest or runner that hangs. Upper bound: every selected test
-# running to its timeout one after the other, plus 10 s each, plus boot
-# and the copy back. -t/-g/-x are matched loosely (a superset is fine).
-selected_timeouts() {
-	local name _bin to groups _rest sum=0 p ok
-	while read -r name _bin to groups _rest; do
-		case $name in ''|\#*) continue ;; esac
-		ok=1
-		if [ ${#sel_t[@]} -gt 0 ] || [ ${#sel_g[@]} -gt 0 ]; then
-			ok=0
-			for p in "${sel_t[@]}"; do
-				# shellcheck disable=SC2053  # glob match is the point
-				[[ $name == ${p%%:*} ]] && ok=1
-			done
-			for p in "${sel_g[@]}"; do
-				[[ ,$groups, == *,$p,* ]] && ok=1
-			done
-		fi
-		for p in "${sel_x[@]}"; do
-			# shellcheck disable=SC2053  # glob match is the point
-			[[ $name == ${p%%:*} ]] && ok=0
-		done
-		[ $ok = 1 ] || continue
-		[[ $to =~ ^[0-9]+$ ]] || to=45
-		[ -n "$per_test_timeout" ] && to=$per_test_timeout
-		sum=$((sum + to + 10))
-	done <"$list"
-	echo "$sum"
-}
+# --- the lane's limits ---------------------------------------------------------
+# The runner enforces each test's timeout inside the guest; the lane only
+# catches a guest or runner that hangs, two ways:
+# - silence: once the tests started, the runner prints a result or a
+#   heartbeat at least every 10 s of guest time; no output at all for
+#   $stall s of wall time is a hung guest (KVMTEST_VM_STALL overrides);
+# - the whole run: every selected test running to its timeout (from the
+#   runner's plan: durations-derived ones are short) one after the other,
+#   plus 10 s each, plus boot and the copy back.
 # Per-test timeouts run on the guest's clock. Under QEMU's TCG that clock
-# keeps up with the wall; Bochs' guest clock runs many times slower than the
-# wall (seconds of uptime for minutes of wall time), hence the factor.
-slow=1
-[ $flavour = intel ] && slow=30
+# keeps up with the wall; Bochs' guest clock runs several times slower than
+# the wall, hence the factor.
+slow=1 stall=90
+[ $flavour = intel ] && slow=10 stall=300
+[[ ${KVMTEST_VM_STALL:-} =~ ^[0-9]+$ ]] && stall=$KVMTEST_VM_STALL
+plan_sum=0
+while read -r _name to; do
+	[[ $to =~ ^[0-9]+$ ]] || continue
+	# A test without a timeout ("0") is bounded by the silence watchdog.
+	plan_sum=$((plan_sum + to + 10))
+done <<<"$plan"
 if [ -z "$vm_timeout" ]; then
-	vm_timeout=$((boot_timeout + 120 + slow * repeat * $(selected_timeouts)))
+	vm_timeout=$((boot_timeout + 120 + slow * repeat * plan_sum))
 fi
 
 # --- boot ---------------------------------------------------------------------
 append="quiet mitigations=off kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
-say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $accel; limits: boot ${boot_timeout}s, run ${vm_timeout}s"
+say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $accel; limits: boot ${boot_timeout}s, silence ${stall}s, run ${vm_timeout}s"
 {
 	echo "kernel: $kernel ($kver)"
 	echo "modules: $modules"
@@ -368,13 +401,25 @@ bpid=$!
 (
 	t0=$SECONDS
 	while kill -0 "$bpid" 2>/dev/null; do
-		grep -q '^@@KVMTEST@@ \(START\|LANE-ERROR\)' "$serial" && exit 0
+		grep -q '^@@KVMTEST@@ \(START\|LANE-ERROR\)' "$serial" && break
 		if [ $((SECONDS - t0)) -ge "$boot_timeout" ]; then
 			: >"$work/boot-timeout"
 			kill -TERM "$bpid" 2>/dev/null
 			exit 0
 		fi
 		sleep 0.5
+	done
+	# Then the silence watchdog (see the lane's limits).
+	size=-1 t0=$SECONDS
+	while kill -0 "$bpid" 2>/dev/null; do
+		now=$(stat -c %s "$serial" 2>/dev/null || echo 0)
+		[ "$now" != "$size" ] && size=$now t0=$SECONDS
+		if [ $((SECONDS - t0)) -ge "$stall" ]; then
+			: >"$work/stalled"
+			kill -TERM "$bpid" 2>/dev/null
+			exit 0
+		fi
+		sleep 1
 	done
 ) &
 wpid=$!
@@ -447,6 +492,9 @@ if [ -n "$exit_line" ]; then
 	# git bisect run aborts on codes above 127: a runner killed by a signal
 	# in the guest tells nothing about the commit.
 	if [ $bisect = 1 ] && [ "$rc" -gt 127 ]; then rc=125; fi
+	# The durations of the next run of this lane come from here.
+	[ "${outdir%/*}" = "$repo/results" ] && [ -s "$outdir/results.tsv" ] &&
+		ln -sfn "${outdir##*/}" "$repo/results/latest-vm-$flavour" 2>/dev/null
 	[ $quiet = 1 ] || echo "# vm: results in $outdir" >&2
 	exit "$rc"
 fi
@@ -489,6 +537,8 @@ fi
 running=$(grep -E '^(ok|not ok) [0-9]+' "$work/serial.txt" | tail -n 1)
 if [ -n "$panic" ]; then
 	echo "run_tests.sh --vm: the guest kernel panicked while the tests ran ($panic; last result: ${running:-none}): counted as a failure; see $outdir/console.log" >&2
+elif [ -e "$work/stalled" ]; then
+	echo "run_tests.sh --vm: the guest printed nothing for ${stall}s while the tests ran (last result: ${running:-none}): a hung guest kernel, counted as a failure; see $outdir/console.log" >&2
 elif [ "$brc" = 124 ]; then
 	echo "run_tests.sh --vm: the run exceeded the lane limit of ${vm_timeout}s (last result: ${running:-none}): counted as a failure; raise --vm-timeout if the tests need longer" >&2
 else

@@ -62,11 +62,14 @@ tag= ftag=
 # run NAME [runner args...]: output in $tmp/NAME.out/.err, exit code in
 # $rc, results in $tmp/NAME.d (unless the args carry their own -o).
 run() {
-	local name=$1
+	local name=$1 a list=(--list "$fake/fake.list")
 	shift
 	last=$name
-	"${shell[@]}" $(kvmtest_env) "$shell_bin" "$runner" --no-build --list "$fake/fake.list" --bin-dir "$fake" \
-		"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
+	# --list may repeat (several suites in one run): a check's own --list
+	# replaces the fake one.
+	for a; do [[ $a == --list ]] && list=(); done
+	"${shell[@]}" $(kvmtest_env) "$shell_bin" "$runner" --no-build --bin-dir "$fake" "${list[@]}" \
+		--durations none "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
 	rc=$?
 }
 
@@ -355,6 +358,8 @@ check "--overwrite: other files kept" test -e "$tmp/od/keep.me"
 tree=$tmp/tree
 mkdir -p "$tree"
 cp "$runner" "$tree/"
+mkdir -p "$tree/scripts"
+cp -r "$repo/scripts/runner" "$tree/scripts/"
 ln -s "$fake" "$tree/build"
 printf 'pass pass 10 g\n' >"$tree/tests.list"
 (cd "$tree" && ./run_tests.sh --no-build >"$tmp/dd1.out" 2>&1 && ./run_tests.sh --no-build >"$tmp/dd2.out" 2>&1)
@@ -411,10 +416,97 @@ check "kernel log: unreadable is said once" [ "$(grep -c 'kernel log watch' "$tm
 # This host's default expectations (kvm_pvm).
 if [[ -d /sys/module/kvm_pvm && -f $repo/expect/kvm_pvm.txt ]]; then
 	run pvm -t pass -o "$tmp/pvm.d"
-	check "kvm_pvm: default expectations announced" hasre "$tmp/pvm.out" '^# kvm_pvm host: .*expect/kvm_pvm.txt'
+	check "kvm_pvm: default expectations announced" hasre "$tmp/pvm.out" '^# expectations for this host \(host, .*kvm_pvm.*\): expect/kvm_pvm.txt'
 	run pvm2 -t pass --expect none -o "$tmp/pvm2.d"
-	check "kvm_pvm: --expect none disables them" hasnt "$tmp/pvm2.out" "kvm_pvm host"
+	check "kvm_pvm: --expect none disables them" hasnt "$tmp/pvm2.out" "expectations for this host"
 fi
+
+# --- exit statuses, several lists, --plan, --shard, --durations, --compare, INCOMPLETE ---
+run st254 -t exit254 -o "$tmp/st254.d"
+check "exit 254: a failure with its code, not a signal" hasre "$tmp/st254.out" '^not ok 1 exit254 # time=[0-9.]+s \(exit 254\)$'
+
+# Two lists in one run: the second's binaries from its own --bin-dir.
+mkdir -p "$tmp/other"
+ln -sf "$fake/pass" "$tmp/other/o_pass"
+printf 'other_pass  o_pass  20  other\n' >"$tmp/other.list"
+run twolists --list "$fake/fake.list" --list "$tmp/other.list" --bin-dir "$tmp/other" -t pass -t other_pass -o "$tmp/twolists.d"
+check "two lists: both suites in one run" eval '[[ $rc == 0 && "$(tap_names "$tmp/twolists.out")" == "pass other_pass" ]]'
+printf 'pass  pass  20  dup\n' >"$tmp/dup.list"
+run duplists --list "$fake/fake.list" --list "$tmp/dup.list" -o "$tmp/duplists.d"
+check "two lists: a name in both is bad input" eval '[[ $rc == 2 ]] && has "$tmp/duplists.err" "listed twice"'
+run printbin --print-binaries
+check "--print-binaries: each binary once" eval '[[ $rc == 0 && $(grep -c "^pass$" "$tmp/printbin.out") == 1 && $(wc -l <"$tmp/printbin.out") == 13 ]]'
+run plan --plan -g order --timeout 7
+check "--plan: name and timeout of each selected test" [ "$(head -n 2 "$tmp/plan.out" | tr '\n' ' ')" = "slow_first 7 pass 7 " ]
+
+# --shard: the union of the slices is the unsharded selection, for N 1..5.
+want=$(run shard0 -l -g basic -x missing; awk 'NR > 1 { print $1 }' "$tmp/shard0.out" | sort | tr '\n' ' ')
+for n in 1 2 3 4 5; do
+	got=
+	for ((k = 1; k <= n; k++)); do
+		run "shard$k-$n" -l -g basic -x missing --shard "$k/$n"
+		got+=$(awk 'NR > 1 { print $1 }' "$tmp/shard$k-$n.out")$'\n'
+	done
+	got=$(printf '%s' "$got" | grep . | sort | tr '\n' ' ')
+	check "--shard: N=$n: slices add up to the selection, once each" [ "$got" = "$want" ]
+done
+run shardrun -g order --shard 2/3 -o "$tmp/shardrun.d"
+# (Equal timeouts: the names decide, so this slice is known.)
+check "--shard: runs its slice" eval '[[ $rc == 0 && "$(tap_names "$tmp/shardrun.out")" == "slow_first pass" ]]'
+check "--shard: junit names the shard" has "$tmp/shardrun.d/junit.xml" "kvmtest (shard 2/3)"
+bad_input "--shard 0/2" --shard 0/2
+bad_input "--shard 3/2" --shard 3/2
+bad_input "--shard x" --shard x
+
+# --durations: a recorded median makes a hanging test time out at the
+# floor (10 s) instead of the list's 60 s.
+printf '# name\trun\toutcome\tseconds\tdetail\nhang\t1\tPASS\t0.100\t\n' >"$tmp/dur.tsv"
+rm -f "$FAKE_STATE"/hang*.pids
+run durations -t hang --durations "$tmp/dur.tsv" -o "$tmp/durations.d"
+check "--durations: a hang declared at 10x the median, floor 10 s" \
+	hasre "$tmp/durations.out" '^not ok 1 hang # time=1[0-9]\.[0-9]+s \(timed out after 10 s \(10x its median in '
+check "--durations: the run says where its timeouts come from" hasre "$tmp/durations.out" '^# timeouts: 10x each test.s median in '
+check "results.tsv: one line per run, read back by --durations" \
+	hasre "$tmp/durations.d/results.tsv" $'^hang\t1\tTIMEOUT\t1[0-9]\\.[0-9]{3}\ttimed out after 10 s'
+bad_input "--durations without results.tsv" --durations "$tmp"
+
+# --compare through the command line, on two runs of this file.
+run cmp1 -t pass -t skip -o "$tmp/cmp1.d"
+run cmp2 -t fail -t skip -o "$tmp/cmp2.d"
+sed -i 's/^fail\t/pass\t/' "$tmp/cmp2.d/results.tsv"
+cp "$tmp/cmp2.d/fail.log" "$tmp/cmp2.d/pass.log"
+"$runner" --compare "$tmp/cmp1.d" "$tmp/cmp2.d" >"$tmp/cmp.out" 2>&1
+rc=$?
+check "--compare: exit 1 on a new failure, named with its reason" eval '[[ $rc == 1 ]] && hasre "$tmp/cmp.out" "^  pass: PASS -> FAIL \(exit 1\)$"'
+"$runner" --compare "$tmp/cmp1.d" "$tmp/cmp1.d" >"$tmp/cmp.out" 2>&1
+check "--compare: exit 0 when nothing changed" eval '[[ $? == 0 ]] && has "$tmp/cmp.out" "# no changes in 2 test(s)"'
+bad_input "--compare with one directory" --compare "$tmp/cmp1.d"
+
+# An interrupted run leaves INCOMPLETE; the next run with that -o reuses it.
+run inc1 -t pass -o "$tmp/inc.d"
+check "INCOMPLETE: gone after a finished run" test ! -e "$tmp/inc.d/INCOMPLETE"
+echo "interrupted" >"$tmp/inc.d/INCOMPLETE"
+run inc2 -t fail -o "$tmp/inc.d"
+check "INCOMPLETE: the next run reuses the directory" eval '[[ $rc == 1 && ! -e $tmp/inc.d/pass.log && -e $tmp/inc.d/fail.log ]]'
+check "INCOMPLETE: ... and says so" has "$tmp/inc2.err" "holds an unfinished run"
+check "INCOMPLETE: the SIGINT run kept its mark" test -e "$tmp/sigINT.d/INCOMPLETE"
+
+# Expectations picked by match: lines (a tree of our own: expect/ beside
+# the runner), and --expect none.
+mkdir -p "$tree/expect"
+printf 'match: lane=host\npass xfail known here\n' >"$tree/expect/mine.txt"
+printf 'match: lane=vm-nosuch\npass skip not here\n' >"$tree/expect/other.txt"
+(cd "$tree" && ./run_tests.sh --no-build -o "$tmp/match.d" >"$tmp/match.out" 2>&1)
+check "expect: the file whose match: fits is picked, the other not" \
+	eval 'hasre "$tmp/match.out" "^ok 1 pass # TODO XPASS: known here" && has "$tmp/match.out" "expect/mine.txt" && hasnt "$tmp/match.out" "other.txt"'
+(cd "$tree" && ./run_tests.sh --no-build --expect none -o "$tmp/match2.d" >"$tmp/match2.out" 2>&1)
+check "expect: --expect none: none picked" hasre "$tmp/match2.out" '^ok 1 pass # time='
+(cd "$tree" && KVMTEST_LANE=vm-nosuch ./run_tests.sh --no-build -o "$tmp/match3.d" >"$tmp/match3.out" 2>&1)
+check "expect: KVMTEST_LANE picks the lane's file" hasre "$tmp/match3.out" '^ok 1 pass # SKIP not here'
+# --list with another list: no warnings about the picked files' entries.
+printf 'match: lane=host\nnot_in_that_list xfail x\n' >"$tree/expect/mine.txt"
+(cd "$tree" && ./run_tests.sh --no-build --list "$tmp/other.list" --bin-dir "$tmp/other" -o "$tmp/match4.d" >"$tmp/match4.out" 2>&1)
+check "expect: another --list draws no warnings about picked files" hasnt "$tmp/match4.out" "no test named"
 
 # --- as in the VM lanes: bash-static, busybox only ---------------------------------
 bash_static=$(command -v bash-static)
