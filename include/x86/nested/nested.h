@@ -233,6 +233,8 @@ struct l2_exit l2_run(struct nested_state *s);
 void l2_skip_instruction(struct nested_state *s);
 u64 l2_get_rip(struct nested_state *s);
 void l2_set_rip(struct nested_state *s, u64 rip);
+u64 l2_get_rflags(struct nested_state *s);
+void l2_set_rflags(struct nested_state *s, u64 rflags);
 /* Give L2 page tables of its own instead of L1's (an L2 GPA under TDP). */
 void l2_set_cr3(struct nested_state *s, u64 cr3);
 /* Flush stage-2 translations: INVEPT / TLB control on the next VMRUN. */

@@ -64,6 +64,18 @@ void l2_skip_instruction(struct nested_state *s)
 	l2_set_rip(s, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
 }
 
+u64 l2_get_rflags(struct nested_state *s)
+{
+	if (s->vendor == NESTED_SVM)
+		return s->svm.vmcb->save.rflags;
+	return vmread(GUEST_RFLAGS);
+}
+
+void l2_set_rflags(struct nested_state *s, u64 rflags)
+{
+	l2_set_state(s, rflags, GUEST_RFLAGS, rflags);
+}
+
 void l2_set_cr3(struct nested_state *s, u64 cr3)
 {
 	l2_set_state(s, cr3, GUEST_CR3, cr3);
