@@ -235,6 +235,8 @@ u64 l2_get_rip(struct nested_state *s);
 void l2_set_rip(struct nested_state *s, u64 rip);
 u64 l2_get_rflags(struct nested_state *s);
 void l2_set_rflags(struct nested_state *s, u64 rflags);
+/* Shrink L2's IDT (0: every event L2 takes faults, then triple-faults). */
+void l2_set_idt_limit(struct nested_state *s, u16 limit);
 /* Give L2 page tables of its own instead of L1's (an L2 GPA under TDP). */
 void l2_set_cr3(struct nested_state *s, u64 cr3);
 /* Flush stage-2 translations: INVEPT / TLB control on the next VMRUN. */

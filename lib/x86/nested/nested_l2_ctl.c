@@ -76,6 +76,14 @@ void l2_set_rflags(struct nested_state *s, u64 rflags)
 	l2_set_state(s, rflags, GUEST_RFLAGS, rflags);
 }
 
+void l2_set_idt_limit(struct nested_state *s, u16 limit)
+{
+	if (s->vendor == NESTED_SVM)
+		s->svm.vmcb->save.idtr.limit = limit;
+	else
+		GUEST_ASSERT(!vmwrite(GUEST_IDTR_LIMIT, limit));
+}
+
 void l2_set_cr3(struct nested_state *s, u64 cr3)
 {
 	l2_set_state(s, cr3, GUEST_CR3, cr3);

@@ -277,10 +277,7 @@ static void l1_queued(struct nested_state *s)
 	l2_intercept_exception(s, SS_VECTOR, true);
 	l2_intercept_exception(s, GP_VECTOR, true);
 	l2_intercept_exception(s, DF_VECTOR, true);
-	if (svm)
-		s->svm.vmcb->save.idtr.limit = 0;
-	else
-		GUEST_ASSERT(!vmwrite(GUEST_IDTR_LIMIT, 0));
+	l2_set_idt_limit(s, 0);
 
 	GUEST_CASE("queued #SS, pending: L1 intercepts it with its error code");
 	/* VMX error codes are 16 bits wide: KVM must drop the rest. */
