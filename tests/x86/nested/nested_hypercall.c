@@ -97,13 +97,12 @@ static void l1_main(struct nested_state *s)
 	if (ex.kind != L2_EXIT_HYPERCALL)
 		GUEST_FAIL("cannot go on after a wrong exit");
 
-	if (svm && !s->svm.has_nrips) {
-		GUEST_CASE_SKIP("hypercall NextRIP: the CPU has no NRIPS (QEMU's TCG omits it)");
-	} else {
-		GUEST_CASE("hypercall %s is the instruction's length",
-			   svm ? "NextRIP" : "VM-exit instruction length");
+	GUEST_CASE("hypercall %s is the instruction's length",
+		   svm ? "NextRIP" : "VM-exit instruction length");
+	if (svm && !s->svm.has_nrips)
+		GUEST_CASE_SKIP("the CPU has no NRIPS (QEMU's TCG omits it)");
+	else
 		GUEST_CHECK_EQ(ex.insn_len, HYPERCALL_LEN);
-	}
 	GUEST_CASE("no interrupt shadow at a plain hypercall exit");
 	GUEST_CHECK(!l2_interrupt_shadow(s), "shadow reported");
 	l2_skip_instruction(s);
@@ -124,11 +123,11 @@ static void l1_main(struct nested_state *s)
 	GUEST_CHECK(!l2_interrupt_shadow(s), "shadow still reported");
 	l2_skip_instruction(s);
 
+	GUEST_CASE("VMMCALL not intercepted by L1: #UD in L2, no exit to L1");
 	if (!svm) {
 		GUEST_CASE_SKIP("VMCALL in L2 always exits to L1 on VMX: nothing to leave unintercepted");
 		GUEST_DONE();
 	}
-	GUEST_CASE("VMMCALL not intercepted by L1: #UD in L2, no exit to L1");
 	l2_intercept_hypercall(s, false);
 	ex = l2_run(s);
 	GUEST_CHECK(ex.kind == L2_EXIT_HLT, "next exit is L2's HLT, got %s (raw 0x%llx)",

@@ -66,8 +66,8 @@ static void l1_main(struct nested_state *s)
 	l2_setup(s, l2_alive, stack_top);
 	GUEST_CHECK_EQ(l2_run_to_hypercall(s, HC_ALIVE), ALIVE_ARG);
 
+	GUEST_CASE("triple fault queued by the host while L2 runs exits to L1");
 	if (have_tf_event) {
-		GUEST_CASE("triple fault queued by the host while L2 runs exits to L1");
 		l2_setup(s, l2_sync_then_alive, stack_top);
 		l2_intercept_shutdown(s, true);
 		check_shutdown_exit(s);
@@ -75,12 +75,12 @@ static void l1_main(struct nested_state *s)
 		GUEST_CASE_SKIP("KVM lacks KVM_CAP_X86_TRIPLE_FAULT_EVENT");
 	}
 
+	/* The host checks this case: the vCPU must shut down. */
+	GUEST_CASE("SHUTDOWN not intercepted: the vCPU shuts down");
 	if (s->vendor != NESTED_SVM) {
 		GUEST_CASE_SKIP("VMX has no shutdown intercept to turn off: a triple fault in L2 always exits to L1");
 		GUEST_DONE();
 	}
-	/* The host checks this case: the vCPU must shut down. */
-	GUEST_CASE("SHUTDOWN not intercepted: the vCPU shuts down");
 	l2_setup(s, l2_triple_fault, stack_top);
 	l2_set_idt_limit(s, 0);
 	l2_intercept_shutdown(s, false);

@@ -89,13 +89,13 @@ static void l1_main(struct nested_state *s)
 	l2_run_to_hypercall(s, HC_TSC);
 	l2_run_to_hypercall(s, HC_TSC);	/* the RDMSR one */
 
+	GUEST_CASE("L2's TSC = L1's x 2 + offset with a TSC ratio of 2");
 	if (!tsc_scaling) {
-		GUEST_CASE_SKIP("TSC scaling: KVM does not offer %s to L1 here",
+		GUEST_CASE_SKIP("KVM does not offer %s to L1 here",
 				s->vendor == NESTED_SVM ? "TSCRateMSR" :
 				"the TSC-scaling control");
 		GUEST_DONE();
 	}
-	GUEST_CASE("L2's TSC = L1's x 2 + offset with a TSC ratio of 2");
 	set_ratio(s, 2);
 	l2_set_tsc_offset(s, BIG_OFFSET);
 	check_reading(s, "RDTSC", 2, BIG_OFFSET);
