@@ -84,6 +84,7 @@ enum l2_exit_kind {
 	L2_EXIT_HLT,
 	L2_EXIT_IO,
 	L2_EXIT_EXCEPTION,	/* an intercepted exception */
+	L2_EXIT_SHUTDOWN,	/* SVM SHUTDOWN / VMX triple fault */
 	L2_EXIT_OTHER,
 };
 
@@ -106,6 +107,18 @@ struct l2_exit {
 	bool io_in;
 	/* L2_EXIT_EXCEPTION */
 	u8 vector;
+	bool has_error_code;	/* VMX: as reported; SVM: the vector's */
+	u32 error_code;		/* EXITINFO1 / VM-exit interruption error code */
+	u64 fault_addr;		/* #PF: CR2 (EXITINFO2 / exit qualification) */
+	/* Length of the exiting instruction, 0 where the exit does not say. */
+	u8 insn_len;
+};
+
+/* Event types, numbered as both EVENTINJ and VM-entry interruption info. */
+enum l2_event_type {
+	L2_EVENT_EXTINT = 0,
+	L2_EVENT_NMI = 2,
+	L2_EVENT_EXCEPTION = 3,
 };
 
 /* Hypercall number the library uses when L2 code returns. */
@@ -220,6 +233,10 @@ struct l2_exit l2_run(struct nested_state *s);
 void l2_skip_instruction(struct nested_state *s);
 u64 l2_get_rip(struct nested_state *s);
 void l2_set_rip(struct nested_state *s, u64 rip);
+u64 l2_get_rflags(struct nested_state *s);
+void l2_set_rflags(struct nested_state *s, u64 rflags);
+/* Shrink L2's IDT (0: every event L2 takes faults, then triple-faults). */
+void l2_set_idt_limit(struct nested_state *s, u16 limit);
 /* Give L2 page tables of its own instead of L1's (an L2 GPA under TDP). */
 void l2_set_cr3(struct nested_state *s, u64 cr3);
 /* Flush stage-2 translations: INVEPT / TLB control on the next VMRUN. */
@@ -228,6 +245,29 @@ void l2_tdp_flush(struct nested_state *s);
 void l2_intercept_io(struct nested_state *s, u16 port, bool on);
 /* Intercept (or not) an exception vector raised in L2. */
 void l2_intercept_exception(struct nested_state *s, int vector, bool on);
+/*
+ * Deliver an event to L2 on the next entry: EVENTINJ on SVM, the VM-entry
+ * interruption-information field on VMX. Error codes only for exceptions.
+ */
+void l2_inject_event(struct nested_state *s, enum l2_event_type type,
+		     u8 vector, bool has_error_code, u32 error_code);
+/* Whether the injection field still holds a valid event (after an exit). */
+bool l2_event_inject_valid(struct nested_state *s);
+/* L2 was in an interrupt shadow (STI / MOV SS) at the last exit. */
+bool l2_interrupt_shadow(struct nested_state *s);
+/* L2's CR2: the VMCB's on SVM; on VMX the register itself (not switched). */
+u64 l2_get_cr2(struct nested_state *s);
+void l2_set_cr2(struct nested_state *s, u64 cr2);
+/*
+ * Intercept (or not) L2's hypercall instruction. VMCALL always exits on
+ * VMX: returns false there when @on is false (cannot be turned off).
+ */
+bool l2_intercept_hypercall(struct nested_state *s, bool on);
+/* Intercept (or not) L2's shutdown; VMX: triple faults always exit. */
+bool l2_intercept_shutdown(struct nested_state *s, bool on);
+/* L2's TSC = L1's TSC + @offset (TSC offsetting on, both vendors). */
+void l2_set_tsc_offset(struct nested_state *s, u64 offset);
+void l2_intercept_rdtsc(struct nested_state *s, bool on);
 /* Run L2 to its next exit, asserting it is the hypercall @nr; skip it. */
 u64 l2_run_to_hypercall(struct nested_state *s, u64 nr);
 /* Set the value l2_hypercall() returns in L2. */
@@ -260,6 +300,8 @@ u64 l2_hypercall(u64 nr, u64 arg);
 void svm_exit_decode(u64 code, u64 info1, u64 info2, struct l2_exit *ex);
 void vmx_exit_decode(u32 reason, u64 qual, u64 gpa, u32 intr_info,
 		     struct l2_exit *ex);
+/* Exception vectors that push an error code (SDM/APM exception tables). */
+bool x86_exception_has_error_code(u8 vector);
 /* Length of the instruction behind an SVM exit, where it is fixed; else 0. */
 int svm_exit_insn_len(u64 code);
 

@@ -184,6 +184,16 @@ _Static_assert(sizeof(struct vmcb) <= 4096, "VMCB fits a page");
 
 /* EVENTINJ (VMCB 0x0a8). */
 #define SVM_EVTINJ_VALID		BIT_ULL(31)
+#define SVM_EVTINJ_VALID_ERR		BIT_ULL(11)
+#define SVM_EVTINJ_TYPE_SHIFT		8
+#define SVM_EVTINJ_ERR_SHIFT		32
+
+/* int_state (VMCB 0x068). */
+#define SVM_INTERRUPT_SHADOW		BIT(0)
+
+/* The TSC ratio MSR (TSCRateMSR): 8.32 fixed point, 1.0 at reset. */
+#define MSR_AMD64_TSC_RATIO		0xc0000104
+#define SVM_TSC_RATIO_ONE		(1ULL << 32)
 #define SVM_EVTINJ_TYPE_INTR		(0ULL << 8)
 #define SVM_EVTINJ_TYPE_EXCEPTION	(3ULL << 8)
 

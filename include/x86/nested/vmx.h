@@ -91,6 +91,7 @@
 #define CPU2_RDTSCP			BIT(3)
 #define CPU2_ENABLE_VPID		BIT(5)
 #define CPU2_UNRESTRICTED_GUEST		BIT(7)
+#define CPU2_TSC_SCALING		BIT(25)
 
 /* VM-exit controls. */
 #define EXIT_SAVE_DEBUG_CONTROLS	BIT(2)
@@ -136,6 +137,7 @@ enum vmcs_field {
 	MSR_BITMAP			= 0x2004,
 	TSC_OFFSET			= 0x2010,
 	EPT_POINTER			= 0x201a,
+	TSC_MULTIPLIER			= 0x2032,
 	GUEST_PHYSICAL_ADDRESS		= 0x2400,
 	VMCS_LINK_POINTER		= 0x2800,
 	GUEST_IA32_DEBUGCTL		= 0x2802,
@@ -282,7 +284,11 @@ static inline unsigned int vmcs_field_index(u32 field)
 #define INTR_INFO_TYPE_SHIFT		8
 #define INTR_INFO_TYPE_MASK		(7U << INTR_INFO_TYPE_SHIFT)
 #define INTR_TYPE_HARD_EXCEPTION	(3U << INTR_INFO_TYPE_SHIFT)
+#define INTR_INFO_ERROR_CODE		BIT(11)	/* deliver / has an error code */
 #define INTR_INFO_VALID			BIT(31)
+/* GUEST_INTERRUPTIBILITY_INFO. */
+#define GUEST_INTR_STATE_STI		BIT(0)
+#define GUEST_INTR_STATE_MOV_SS		BIT(1)
 
 /* Exit qualification of an EPT violation. */
 #define EPT_VIOL_READ			BIT_ULL(0)

@@ -51,6 +51,9 @@ void svm_exit_decode(u64 code, u64 info1, u64 info2, struct l2_exit *ex)
 	case SVM_EXIT_HLT:
 		ex->kind = L2_EXIT_HLT;
 		break;
+	case SVM_EXIT_SHUTDOWN:
+		ex->kind = L2_EXIT_SHUTDOWN;
+		break;
 	case SVM_EXIT_IOIO:
 		/* One-hot SZ8/SZ16/SZ32 at bits 4-6 read as 1, 2, 4. */
 		exit_io(ex, info1 >> SVM_IOIO_PORT_SHIFT,
@@ -61,6 +64,12 @@ void svm_exit_decode(u64 code, u64 info1, u64 info2, struct l2_exit *ex)
 		if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
 			ex->kind = L2_EXIT_EXCEPTION;
 			ex->vector = code - SVM_EXIT_EXCP_BASE;
+			/* EXITINFO1 is the error code, EXITINFO2 CR2 (#PF). */
+			ex->has_error_code =
+				x86_exception_has_error_code(ex->vector);
+			ex->error_code = ex->has_error_code ? (u32)info1 : 0;
+			if (ex->vector == PF_VECTOR)
+				ex->fault_addr = info2;
 		}
 		break;
 	}
@@ -88,6 +97,9 @@ void vmx_exit_decode(u32 reason, u64 qual, u64 gpa, u32 intr_info,
 	case EXIT_REASON_HLT:
 		ex->kind = L2_EXIT_HLT;
 		break;
+	case EXIT_REASON_TRIPLE_FAULT:
+		ex->kind = L2_EXIT_SHUTDOWN;
+		break;
 	case EXIT_REASON_IO_INSTRUCTION:
 		exit_io(ex, qual >> VMX_IO_PORT_SHIFT, qual & VMX_IO_IN,
 			(qual & VMX_IO_SIZE_MASK) + 1);
@@ -97,8 +109,23 @@ void vmx_exit_decode(u32 reason, u64 qual, u64 gpa, u32 intr_info,
 		    (intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
 			ex->kind = L2_EXIT_EXCEPTION;
 			ex->vector = intr_info & INTR_INFO_VECTOR_MASK;
+			/* The error code itself is a VMCS field of its own. */
+			ex->has_error_code = intr_info & INTR_INFO_ERROR_CODE;
+			if (ex->vector == PF_VECTOR)
+				ex->fault_addr = qual;
 		}
 		break;
+	}
+}
+
+bool x86_exception_has_error_code(u8 vector)
+{
+	switch (vector) {
+	case DF_VECTOR: case TS_VECTOR: case NP_VECTOR: case SS_VECTOR:
+	case GP_VECTOR: case PF_VECTOR: case AC_VECTOR: case CP_VECTOR:
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -126,6 +153,7 @@ const char *l2_exit_kind_name(enum l2_exit_kind kind)
 	case L2_EXIT_HLT: return "HLT";
 	case L2_EXIT_IO: return "IO";
 	case L2_EXIT_EXCEPTION: return "EXCEPTION";
+	case L2_EXIT_SHUTDOWN: return "SHUTDOWN";
 	default: return "OTHER";
 	}
 }

@@ -64,6 +64,26 @@ void l2_skip_instruction(struct nested_state *s)
 	l2_set_rip(s, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
 }
 
+u64 l2_get_rflags(struct nested_state *s)
+{
+	if (s->vendor == NESTED_SVM)
+		return s->svm.vmcb->save.rflags;
+	return vmread(GUEST_RFLAGS);
+}
+
+void l2_set_rflags(struct nested_state *s, u64 rflags)
+{
+	l2_set_state(s, rflags, GUEST_RFLAGS, rflags);
+}
+
+void l2_set_idt_limit(struct nested_state *s, u16 limit)
+{
+	if (s->vendor == NESTED_SVM)
+		s->svm.vmcb->save.idtr.limit = limit;
+	else
+		GUEST_ASSERT(!vmwrite(GUEST_IDTR_LIMIT, limit));
+}
+
 void l2_set_cr3(struct nested_state *s, u64 cr3)
 {
 	l2_set_state(s, cr3, GUEST_CR3, cr3);
@@ -100,4 +120,104 @@ void l2_intercept_exception(struct nested_state *s, int vector, bool on)
 		bm = on ? (bm | BIT(vector)) : (bm & ~BIT(vector));
 		GUEST_ASSERT(!vmwrite(EXCEPTION_BITMAP, bm));
 	}
+}
+
+void l2_inject_event(struct nested_state *s, enum l2_event_type type,
+		     u8 vector, bool has_error_code, u32 error_code)
+{
+	if (s->vendor == NESTED_SVM) {
+		s->svm.vmcb->control.event_inj =
+			SVM_EVTINJ_VALID | vector |
+			((u64)type << SVM_EVTINJ_TYPE_SHIFT) |
+			(has_error_code ? SVM_EVTINJ_VALID_ERR |
+			 ((u64)error_code << SVM_EVTINJ_ERR_SHIFT) : 0);
+		return;
+	}
+	GUEST_ASSERT(!vmwrite(VM_ENTRY_INTR_INFO_FIELD,
+			      INTR_INFO_VALID | vector |
+			      ((u32)type << INTR_INFO_TYPE_SHIFT) |
+			      (has_error_code ? INTR_INFO_ERROR_CODE : 0)));
+	GUEST_ASSERT(!vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code));
+}
+
+bool l2_event_inject_valid(struct nested_state *s)
+{
+	if (s->vendor == NESTED_SVM)
+		return s->svm.vmcb->control.event_inj & SVM_EVTINJ_VALID;
+	return vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+}
+
+bool l2_interrupt_shadow(struct nested_state *s)
+{
+	if (s->vendor == NESTED_SVM)
+		return s->svm.vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
+	return vmread(GUEST_INTERRUPTIBILITY_INFO) &
+	       (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+}
+
+u64 l2_get_cr2(struct nested_state *s)
+{
+	if (s->vendor == NESTED_SVM)
+		return s->svm.vmcb->save.cr2;
+	return get_cr2();
+}
+
+/* VMX: L1 must take no #PF between this and the entry. */
+void l2_set_cr2(struct nested_state *s, u64 cr2)
+{
+	if (s->vendor == NESTED_SVM)
+		s->svm.vmcb->save.cr2 = cr2;
+	else
+		__asm__ volatile("mov %0, %%cr2" : : "r"(cr2) : "memory");
+}
+
+/* Set or clear @bit in a (packed) VMCB field. */
+#define vmcb_set_bit(field, bit, on)					\
+	((field) = (on) ? (field) | (bit) : (field) & ~(bit))
+
+bool l2_intercept_hypercall(struct nested_state *s, bool on)
+{
+	if (s->vendor != NESTED_SVM)
+		return on;
+	vmcb_set_bit(s->svm.vmcb->control.intercept_misc2,
+		     SVM_INTERCEPT2_VMMCALL, on);
+	return true;
+}
+
+bool l2_intercept_shutdown(struct nested_state *s, bool on)
+{
+	if (s->vendor != NESTED_SVM)
+		return on;
+	vmcb_set_bit(s->svm.vmcb->control.intercept_misc1,
+		     SVM_INTERCEPT_SHUTDOWN, on);
+	return true;
+}
+
+static void vmx_set_proc_control(u32 bit, bool on)
+{
+	u32 proc = vmread(CPU_BASED_VM_EXEC_CONTROL);
+
+	GUEST_ASSERT_MSG(!on || (vmx_read_cap(MSR_IA32_VMX_PROCBASED_CTLS) >> 32) & bit,
+			 "processor-based control 0x%x not allowed", bit);
+	GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL,
+			      on ? proc | bit : proc & ~bit));
+}
+
+void l2_set_tsc_offset(struct nested_state *s, u64 offset)
+{
+	if (s->vendor == NESTED_SVM) {
+		s->svm.vmcb->control.tsc_offset = offset;
+		return;
+	}
+	vmx_set_proc_control(CPU_USE_TSC_OFFSETTING, true);
+	GUEST_ASSERT(!vmwrite(TSC_OFFSET, offset));
+}
+
+void l2_intercept_rdtsc(struct nested_state *s, bool on)
+{
+	if (s->vendor == NESTED_SVM)
+		vmcb_set_bit(s->svm.vmcb->control.intercept_misc1,
+			     SVM_INTERCEPT_RDTSC, on);
+	else
+		vmx_set_proc_control(CPU_RDTSC_EXITING, on);
 }

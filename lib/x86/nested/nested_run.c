@@ -96,6 +96,10 @@ static struct l2_exit svm_run(struct nested_state *s)
 	svm_exit_decode(vmcb->control.exit_code, vmcb->control.exit_info_1,
 			vmcb->control.exit_info_2, &ex);
 	ex.rip = vmcb->save.rip;
+	/* NextRIP is only defined for instruction intercepts, with NRIPS. */
+	if (s->svm.has_nrips && vmcb->control.next_rip > ex.rip &&
+	    vmcb->control.next_rip - ex.rip <= 15)
+		ex.insn_len = vmcb->control.next_rip - ex.rip;
 	return ex;
 }
 
@@ -120,6 +124,11 @@ static struct l2_exit vmx_run(struct nested_state *s)
 	vmx_exit_decode(reason, vmread(EXIT_QUALIFICATION), gpa,
 			vmread(VM_EXIT_INTR_INFO), &ex);
 	ex.rip = vmread(GUEST_RIP);
+	if (ex.kind == L2_EXIT_EXCEPTION && ex.has_error_code)
+		ex.error_code = vmread(VM_EXIT_INTR_ERROR_CODE);
+	/* Instruction-length is defined for instruction exits and faults. */
+	if (ex.kind != L2_EXIT_TDP_FAULT && ex.kind != L2_EXIT_SHUTDOWN)
+		ex.insn_len = vmread(VM_EXIT_INSTRUCTION_LEN);
 	return ex;
 }
 
