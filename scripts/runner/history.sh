@@ -37,10 +37,16 @@ history_load() {
 	history_src=$file
 }
 
-# median N...: REPLY = the median (the lower one of an even count).
+# median N...: REPLY = the median (the lower one of an even count). An
+# insertion sort in the shell: a few values per test, and no fork (a run
+# reads the durations of every test in the list).
 median() {
-	local -a v
-	mapfile -t v < <(printf '%s\n' "$@" | sort -n)
+	local -a v=()
+	local x i
+	for x; do
+		for ((i = ${#v[@]}; i > 0 && v[i - 1] > x; i--)); do v[i]=${v[i - 1]}; done
+		v[i]=$x
+	done
 	REPLY=${v[(${#v[@]} - 1) / 2]}
 }
 

@@ -38,7 +38,7 @@ skip() { skip=$((skip + 1)); echo "ok - $1 # SKIP $2"; }
 # bash-static in the guest, as the real one does.
 cat >"$tmp/stub_runner.sh" <<'EOF'
 #!/bin/bash
-out= expect=
+out= expect= all="$*"
 while [ $# -gt 0 ]; do
 	case $1 in -o) out=$2; shift ;; --expect) expect=$2; shift ;; esac
 	shift
@@ -46,6 +46,7 @@ done
 rc=$(grep -x '[0-9][0-9]*' "$expect" 2>/dev/null | head -n 1)
 grep -qx hang "$expect" 2>/dev/null && { echo "TAP version 13"; sleep 1000; }
 mkdir -p "$out"
+echo "$all" >"$out/stub-args.txt"
 echo "TAP version 13"
 if [ -c /dev/kvm ]; then echo "ok 1 stub_kvm"; else echo "not ok 1 stub_kvm"; fi
 echo "not ok 2 stub_fails"
@@ -150,6 +151,28 @@ else
 	else
 		not_ok "TAP streamed to stdout, /dev/kvm present, logs and console.log copied back" \
 			"stdout: $(tr '\n' '|' <"$tmp/out")" "dir: $(ls "$d" | tr '\n' ' ')"
+	fi
+
+	# One boot for three things: --expect none reaches the guest (it used
+	# to be refused as an unreadable file), two lists go in with their own
+	# binaries, and a result directory an interrupted run left (INCOMPLETE)
+	# is reused, not refused.
+	printf 'stub_two  x86/none  10  smoke\n' >"$tmp/two.list"
+	n=$((n + 1))
+	mkdir -p "$tmp/out.$n"
+	echo interrupted >"$tmp/out.$n/INCOMPLETE"
+	echo old >"$tmp/out.$n/old.log"
+	n=$((n - 1))
+	if run "--expect none, two lists, an INCOMPLETE -o reused" 0 "" \
+		--vm "${common[@]}" --expect none --list "$tmp/two.list" --bin-dir "$tmp/bin"; then
+		d=$tmp/out.$n
+		a=$(cat "$d/stub-args.txt" 2>/dev/null)
+		if [[ $a == *"--list /kvmtest/tests.list --bin-dir /kvmtest/build --list /kvmtest/tests-2.list --bin-dir /kvmtest/build-2"* &&
+			$a == *"--expect none"* && ! -e $d/old.log && ! -e $d/INCOMPLETE ]]; then
+			ok "the guest got both lists and --expect none; the old run's files are gone"
+		else
+			not_ok "the guest got both lists and --expect none; the old run's files are gone" "args: $a" "dir: $(ls "$d" | tr '\n' ' ')"
+		fi
 	fi
 
 	# A runner (or guest kernel) that hangs after the tests started is a
