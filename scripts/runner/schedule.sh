@@ -147,9 +147,17 @@ status_outcome() {
 		REPLY=PASS
 	elif ((st == 4)); then
 		REPLY=SKIP
-		# The library prints "SKIP: <reason>"; the last one wins.
-		m=$(grep '^SKIP: ' "$2" 2>/dev/null | tail -n 1)
-		REPLY_DETAIL=${m#SKIP: }
+		# Our library prints "SKIP: <reason>"; kselftest's ksft_exit_skip()
+		# "1..0 # SKIP <reason>" (or "ok N # SKIP <reason>"), the in-tree
+		# KVM selftests' print_skip() "<reason>, skipping test". The last
+		# one wins.
+		m=$(grep -E '^SKIP: |^(1\.\.0|ok [0-9]+) # SKIP |, skipping test$' "$2" 2>/dev/null | tail -n 1)
+		case $m in
+		'SKIP: '*) m=${m#SKIP: } ;;
+		*' # SKIP '*) m=${m#* # SKIP } ;;
+		*', skipping test') m=${m%, skipping test} ;;
+		esac
+		REPLY_DETAIL=${m#- }
 		[[ -n $REPLY_DETAIL ]] || REPLY_DETAIL="exit 4 (skip) without a 'SKIP: reason' line"
 	elif ((st > 128 && st <= 128 + 64)); then
 		sig=$(kill -l $((st - 128)) 2>/dev/null)
