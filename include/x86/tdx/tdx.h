@@ -92,7 +92,7 @@
 
 #ifndef __ASSEMBLER__
 
-#include "kvm_util.h"
+#include "private_mem.h"
 
 /* ---- KVM uAPI ---------------------------------------------------------- */
 
@@ -364,44 +364,23 @@ int __tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, u32 cmd, u32 flags, u64 data,
 		     u64 *hw_error);
 
 /*
- * Private memory: a guest_memfd slot (memory attributes set PRIVATE)
- * with an anonymous host mapping for its shared view.
+ * Private memory: a guest_memfd slot (private_mem.h) whose pages are all
+ * PRIVATE, with an anonymous host mapping for its shared half. Delete,
+ * punch and convert with the common calls (vm_memslot_delete,
+ * vm_gmem_punch_hole, vm_set_memory_attributes).
  */
 void tdx_memslot_add_private(struct kvm_vm *vm, u32 slot, u64 gpa,
 			     u64 npages);
-void tdx_memslot_delete(struct kvm_vm *vm, u32 slot);
-int tdx_memslot_gmem_fd(struct kvm_vm *vm, u32 slot);
-/* fallocate(PUNCH_HOLE) on the slot's guest_memfd, offsets in the slot. */
-void tdx_gmem_punch_hole(struct kvm_vm *vm, u32 slot, u64 offset, u64 size);
-int __vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
-			       u64 attributes);
-void vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
-			      u64 attributes);
 
 /* Shared pages for tests: returns the GVA (mapped with the S-bit). */
 u64 tdx_shared_alloc(struct kvm_vm *vm, u64 npages, u64 *gpa);
 
 /*
- * Run once. Returns 0, or -EFAULT for a KVM_EXIT_MEMORY_FAULT (what a
- * TD's access with the wrong private/shared attribute produces).
+ * KVM_TDX_TERMINATE_VM (6.17+): 0, or -errno. EINVAL on a kernel that
+ * predates the command is indistinguishable from EINVAL for a bad call,
+ * so callers judge it together with the kernel version.
  */
-int tdx_vcpu_run(struct kvm_vcpu *vcpu);
-
-/*
- * Run until a ucall other than a printf; handle memory faults with
- * @on_fault (NULL: fail), fail on a guest assert or any other exit.
- */
-typedef void (*tdx_fault_handler_t)(struct kvm_vcpu *vcpu,
-				    struct kvmt_exit_memory_fault *mf,
-				    void *data);
-u64 tdx_run_until_ucall(struct kvm_vcpu *vcpu, struct ucall *uc,
-			tdx_fault_handler_t on_fault, void *data);
-/* Convert to whatever the fault asked for (a common on_fault). */
-void tdx_convert_on_fault(struct kvm_vcpu *vcpu,
-			  struct kvmt_exit_memory_fault *mf, void *data);
-
-/* KVM_PRE_FAULT_MEMORY until done; 0 or -errno of the failing call. */
-int tdx_pre_fault_memory(struct kvm_vcpu *vcpu, u64 gpa, u64 size);
+int tdx_vm_terminate(struct kvm_vm *vm);
 
 /*
  * Kernel-log watch: remember where /dev/kmsg ends now, later report

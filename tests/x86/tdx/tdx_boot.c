@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "kvm_util.h"
+#include "private_vm.h"
 #include "tdx/tdx.h"
 
 #define NR_VCPUS	2
@@ -40,10 +41,10 @@ static bool case_boot(void)
 	for (int i = 0; i < NR_VCPUS; i++) {
 		struct ucall uc;
 
-		ok &= tdx_run_until_ucall(vcpus[i], &uc, NULL, NULL) == UCALL_SYNC &&
+		ok &= pvm_run(vcpus[i], &uc, NULL) == UCALL_SYNC &&
 		      uc.args[0] == (u64)i && uc.args[1] == 100ULL + i &&
 		      uc.args[2] == 200ULL + i && uc.args[3] == s_bit;
-		ok &= tdx_run_until_ucall(vcpus[i], &uc, NULL, NULL) == UCALL_DONE;
+		ok &= pvm_run(vcpus[i], &uc, NULL) == UCALL_DONE;
 	}
 	tdx_vm_free(vm);
 	return ok;
@@ -63,7 +64,7 @@ static void run_asserting_td(void *arg)
 	struct ucall uc;
 
 	tdx_vm_finalize(vm);
-	tdx_run_until_ucall(vcpu, &uc, NULL, NULL);
+	pvm_run(vcpu, &uc, NULL);
 	tdx_vm_free(vm);
 }
 
