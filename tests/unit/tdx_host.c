@@ -333,11 +333,11 @@ static void case_ucall_encoding(void)
 
 static void case_kmsg_patterns(void)
 {
-	CHECK(tdx_kmsg_is_bad("4,812,1234,-;WARNING: CPU: 3 PID: 99 at arch/x86/kvm/mmu/tdp_mmu.c:1234 foo"), "a WARN");
-	CHECK(tdx_kmsg_is_bad("3,813,1235,-;kvm_intel: SEAMCALL TDH_MEM_PAGE_AUG failed: 0x8000000000000000"), "a failed SEAMCALL");
-	CHECK(tdx_kmsg_is_bad("4,814,1236,-;Call Trace:"), "a call trace");
-	CHECK(!tdx_kmsg_is_bad("6,815,1237,-;kvm_intel: TDX is supported."), "an info line");
-	CHECK(!tdx_kmsg_is_bad("6,816,1238,-;virbr0: port 1(vnet0) entered blocking state"), "another driver's line");
+	CHECK(kmsg_is_bad("4,812,1234,-;WARNING: CPU: 3 PID: 99 at arch/x86/kvm/mmu/tdp_mmu.c:1234 foo"), "a WARN");
+	CHECK(kmsg_is_bad("3,813,1235,-;kvm_intel: SEAMCALL TDH_MEM_PAGE_AUG failed: 0x8000000000000000"), "a failed SEAMCALL");
+	CHECK(kmsg_is_bad("4,814,1236,-;Call Trace:"), "a call trace");
+	CHECK(!kmsg_is_bad("6,815,1237,-;kvm_intel: TDX is supported."), "an info line");
+	CHECK(!kmsg_is_bad("6,816,1238,-;virbr0: port 1(vnet0) entered blocking state"), "another driver's line");
 }
 
 int main(void)

@@ -93,6 +93,7 @@
 #ifndef __ASSEMBLER__
 
 #include "private_mem.h"
+#include "kmsg.h"
 
 /* ---- KVM uAPI ---------------------------------------------------------- */
 
@@ -205,6 +206,7 @@ kvmt_run_memory_fault(struct kvm_run *run)
 /* TDCALL completion status: the class lives in bits 63:32. */
 #define TDX_SUCCESS			0ULL
 #define TDX_PAGE_ALREADY_ACCEPTED	0x00000B0A00000000ULL
+#define TDX_OPERAND_BUSY		0x8000020000000000ULL
 #define TDX_STATUS_CLASS(s)		((s) & GENMASK_ULL(63, 32))
 
 /* Page levels in TDG.MEM.PAGE.ACCEPT's RCX[2:0]. */
@@ -382,19 +384,22 @@ u64 tdx_shared_alloc(struct kvm_vm *vm, u64 npages, u64 *gpa);
  */
 int tdx_vm_terminate(struct kvm_vm *vm);
 
-/*
- * Kernel-log watch: remember where /dev/kmsg ends now, later report
- * WARN/BUG/KVM_BUG_ON-style records printed since. Returns how many were
- * found (0 when the log is unreadable; a tap_info line says so).
- */
-void tdx_kmsg_watch_begin(void);
-int tdx_kmsg_watch_end(void);
-/* Pure: is this /dev/kmsg record a kernel warning or bug report? */
-bool tdx_kmsg_is_bad(const char *record);
-
 /* ---- guest side -------------------------------------------------------- */
 
-/* TDG.MEM.PAGE.ACCEPT of the private page at @gpa; returns the status. */
+/* What TDG.VP.INFO reports (TDX module ABI: RCX[5:0], RDX, R8, R9). */
+struct tdx_vp_info {
+	u32 gpaw;
+	u64 attributes;
+	u32 num_vcpus;
+	u32 max_vcpus;
+	u32 vcpu_index;
+};
+struct tdx_vp_info tdx_vp_info(void);
+
+/*
+ * TDG.MEM.PAGE.ACCEPT of the private page at @gpa, retried while the TDX
+ * module answers TDX_OPERAND_BUSY; returns the final status.
+ */
 u64 tdx_accept_page(u64 gpa, int level);
 /* Accept @gpa, tolerating "already accepted"; asserts on anything else. */
 void tdx_guest_accept(u64 gpa);
