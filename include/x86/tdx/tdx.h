@@ -197,6 +197,9 @@ kvmt_run_memory_fault(struct kvm_run *run)
 #define XFEATURE_AVX512			(BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
 #define XFEATURE_CET			(BIT_ULL(11) | BIT_ULL(12))
 #define XFEATURE_AMX			(BIT_ULL(17) | BIT_ULL(18))
+#define XFEATURE_XTILEDATA_NR		18
+/* arch_prctl() to let this process's guests use AMX state. */
+#define ARCH_REQ_XCOMP_GUEST_PERM	0x1025
 
 /* TDCALL: "66 0F 01 CC"; RAX selects the leaf. */
 #define TDG_VP_VMCALL			0

@@ -143,7 +143,7 @@ static void binding_rules(void *arg)
 {
 	struct vm_options opts = { .va_bits = 48, .numa_node = -1 };
 	const char *no = pvm_sw_protected.unavailable();
-	struct kvm_vm *vm, *other, *plain;
+	struct kvm_vm *vm, *other;
 	u64 gpa = 4 * GiB, half = GMEM_SIZE / 2;
 	int fd, other_fd;
 	void *hva;
@@ -189,16 +189,40 @@ static void binding_rules(void *arg)
 	CHECK(!bind(vm, 12, gpa + 2 * GiB, half, fd, 0, hva),
 	      "rebinding the freed range: errno %d", errno);
 
-	/* A VM without private memory refuses the flag altogether. */
-	plain = vm_create(NULL);
-	CHECK(__vm_set_user_memory_region2(plain, 10, KVM_MEM_GUEST_MEMFD, gpa,
-					   half, hva, fd, 0) < 0 && errno == EINVAL,
-	      "guest_memfd slot on a default VM: errno %d, expected EINVAL", errno);
-	kvm_vm_free(plain);
-
 	close(fd);
 	close(other_fd);
 	kvm_vm_free(other);
+	kvm_vm_free(vm);
+	munmap(hva, GMEM_SIZE);
+}
+
+/* A VM without private memory refuses the flag, whatever the file. */
+static void default_vm_refuses(void *arg)
+{
+	struct kvm_vm *vm = gmem_vm();
+	struct kvm_vm *plain = vm_create(NULL);
+	int fd = vm_create_guest_memfd(vm, GMEM_SIZE, 0);
+	int own = __vm_create_guest_memfd(plain, GMEM_SIZE, 0);
+	void *hva = mmap(NULL, GMEM_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	TEST_ASSERT(hva != MAP_FAILED, "mmap");
+	if (own >= 0) {
+		CHECK(bind(plain, 10, 4 * GiB, GMEM_SIZE, own, 0, hva) < 0 &&
+		      errno == EINVAL,
+		      "guest_memfd slot on a default VM: errno %d, expected EINVAL",
+		      errno);
+		close(own);
+	}
+	CHECK(bind(plain, 10, 4 * GiB, GMEM_SIZE, fd, 0, hva) < 0 && errno == EINVAL,
+	      "guest_memfd slot with another VM's file on a default VM: errno %d, expected EINVAL",
+	      errno);
+	/* The default VM still takes a plain slot there. */
+	CHECK(!__vm_set_user_memory_region2(plain, 10, 0, 4 * GiB, GMEM_SIZE,
+					    hva, -1, 0),
+	      "plain slot through KVM_SET_USER_MEMORY_REGION2: errno %d", errno);
+	close(fd);
+	kvm_vm_free(plain);
 	kvm_vm_free(vm);
 	munmap(hva, GMEM_SIZE);
 }
@@ -227,6 +251,7 @@ int main(void)
 	run_case(no_access, NULL, "no mmap, read or write");
 	run_case(fallocate_modes, NULL, "fallocate: modes, alignment, bounds, punch-hole");
 	run_case(binding_rules, NULL, "binding: offsets, bounds, other files, overlap, second slot");
+	run_case(default_vm_refuses, NULL, "binding: a default VM refuses guest_memfd slots");
 	run_case(outlives_vm, NULL, "the file outlives its VM");
 	checks_exit();
 }
