@@ -3,7 +3,12 @@
  * Memory attributes, the exits that speak of private memory, conversion
  * requests from the guest, and KVM_PRE_FAULT_MEMORY (include/private_mem.h).
  */
+#include <pthread.h>
+
 #include "private_mem.h"
+
+/* vCPU threads carry out conversions at once: one writer of the record. */
+static pthread_mutex_t attrs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 u64 vm_supported_memory_attributes(struct kvm_vm *vm)
 {
@@ -20,8 +25,11 @@ int __vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
 	};
 	int ret = ioctl(vm->fd, KVM_SET_MEMORY_ATTRIBUTES, &a);
 
-	if (!ret)
+	if (!ret) {
+		pthread_mutex_lock(&attrs_lock);
 		mem_attr_map_set(&vm->mem_attrs, gpa, size, attributes);
+		pthread_mutex_unlock(&attrs_lock);
+	}
 	return ret;
 }
 
@@ -36,7 +44,12 @@ void vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
 
 u64 vm_mem_attributes(struct kvm_vm *vm, u64 gpa)
 {
-	return mem_attr_map_get(&vm->mem_attrs, gpa);
+	u64 attrs;
+
+	pthread_mutex_lock(&attrs_lock);
+	attrs = mem_attr_map_get(&vm->mem_attrs, gpa);
+	pthread_mutex_unlock(&attrs_lock);
+	return attrs;
 }
 
 bool vm_mem_is_private(struct kvm_vm *vm, u64 gpa)
