@@ -401,15 +401,13 @@ static s64 pre_fault_added(struct kvm_vcpu *vcpu, u64 gpa, u64 size)
 	u64 before, after;
 	int ret;
 
-	TEST_ASSERT(!vm_stat_get(vcpu->vm, "pages_4k", &before),
-		    "reading KVM's pages_4k statistic");
+	before = vm_get_stat(vcpu->vm, "pages_4k");
 	ret = vcpu_pre_fault_memory(vcpu, gpa, size);
 	if (!CHECK(!ret, "KVM_PRE_FAULT_MEMORY(0x%llx+0x%llx): %s",
 		   (unsigned long long)gpa, (unsigned long long)size,
 		   strerror(-ret)))
 		return -1;
-	TEST_ASSERT(!vm_stat_get(vcpu->vm, "pages_4k", &after),
-		    "reading KVM's pages_4k statistic");
+	after = vm_get_stat(vcpu->vm, "pages_4k");
 	return after - before;
 }
 
@@ -496,9 +494,9 @@ static void teardown(void *arg)
 	}
 	pvm_args_set(vcpu, 2, tables, tables + TD_SLOTS * sizeof(u64));
 	pvm_ready(vm);
-	TEST_ASSERT(!vm_stat_get(vm, "pages_4k", &before), "pages_4k");
+	before = vm_get_stat(vm, "pages_4k");
 	expect(vcpu, UCALL_DONE, 0);
-	TEST_ASSERT(!vm_stat_get(vm, "pages_4k", &after), "pages_4k");
+	after = vm_get_stat(vm, "pages_4k");
 	/* Every touched page is a 4 KiB leaf under its own tables. */
 	CHECK(after - before >= TD_SLOTS * ARRAY_SIZE(td_offsets),
 	      "pages_4k grew by %llu, expected at least %zu",
