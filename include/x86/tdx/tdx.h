@@ -223,7 +223,11 @@ kvmt_run_memory_fault(struct kvm_run *run)
  */
 #define TDVMCALL_EXPOSE_R10_R15		GENMASK_ULL(15, 10)
 #define TDVMCALL_STANDARD		0
-#define TDVMCALL_INSTR_IO		30	/* VMX exit reason numbers */
+#define TDVMCALL_INSTR_CPUID		10	/* VMX exit reason numbers */
+#define TDVMCALL_INSTR_HLT		12
+#define TDVMCALL_INSTR_IO		30
+#define TDVMCALL_INSTR_RDMSR		31
+#define TDVMCALL_INSTR_WRMSR		32
 #define TDVMCALL_VE_REQUEST_MMIO	48
 #define TDVMCALL_MAP_GPA		0x10001
 #define TDVMCALL_STATUS_SUCCESS		0
@@ -408,6 +412,22 @@ u64 tdx_accept_page(u64 gpa, int level);
 void tdx_guest_accept(u64 gpa);
 /* TDG.VP.VMCALL; returns the TDVMCALL status (R10), updates @a. */
 u64 tdx_tdvmcall(struct tdx_tdvmcall *a);
+/*
+ * What a TD guest does instead of the instruction (which would #VE): a
+ * TDG.VP.VMCALL the VMM handles. KVM routes them like a VMM sees them
+ * from a normal guest: port I/O as KVM_EXIT_IO, MMIO as KVM_EXIT_MMIO,
+ * CPUID, MSRs and HLT in the kernel (MSRs to userspace where filtered).
+ * Each asserts on a failed TDVMCALL; the in/read forms return the value.
+ */
+void tdx_io_out(u16 port, u8 size, u32 value);
+u32 tdx_io_in(u16 port, u8 size);
+void tdx_mmio_write(u64 gpa, u8 size, u64 value);
+u64 tdx_mmio_read(u64 gpa, u8 size);
+void tdx_cpuid(u32 leaf, u32 subleaf, u32 regs[4]);
+u64 tdx_rdmsr(u32 msr);
+void tdx_wrmsr(u32 msr, u64 value);
+void tdx_hlt(bool irqs_blocked);
+
 /* The S-bit the host chose; valid in guest code only. */
 u64 tdx_guest_shared_bit(void);
 /* This vCPU's slot in the boot parameters. */

@@ -75,6 +75,74 @@ static void boot(void *arg)
 	tdx_vm_free(vm);
 }
 
+/* Not backed by any memslot: the host answers MMIO here. */
+#define TEST_MMIO_GPA	0xE0001000ULL
+#define TEST_PORT	0x80
+
+static void guest_vmcalls(void)
+{
+	u64 mmio = TEST_MMIO_GPA | tdx_guest_shared_bit();
+	u32 regs[4];
+
+	tdx_io_out(TEST_PORT, 1, 0xab);
+	GUEST_CHECK_EQ(tdx_io_in(TEST_PORT, 2), 0x1234);
+	tdx_mmio_write(mmio, 4, 0xcafe0001);
+	GUEST_CHECK_EQ(tdx_mmio_read(mmio, 8), 0x0123456789abcdefULL);
+	/* CPUID is answered in the kernel: what KVM_TDX_GET_CPUID said. */
+	tdx_cpuid(0, 0, regs);
+	GUEST_SYNC_ARGS(regs[0], regs[1], regs[2], regs[3]);
+	GUEST_DONE();
+}
+
+static void vmcalls(void *arg)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = tdx_vm_create(NULL, 1, guest_vmcalls, &vcpu);
+	struct kvm_run *run = vcpu->run;
+	const struct kvm_cpuid_entry2 *leaf0;
+	struct ucall uc;
+	u64 v = 0x0123456789abcdefULL;
+
+	tdx_vm_finalize(vm);
+	vcpu_run(vcpu);
+	if (CHECK_EQ(run->exit_reason, KVM_EXIT_IO)) {
+		CHECK_EQ(run->io.direction, KVM_EXIT_IO_OUT);
+		CHECK_EQ(run->io.port, TEST_PORT);
+		CHECK_EQ(run->io.size, 1);
+		CHECK_EQ(*((u8 *)run + run->io.data_offset), 0xab);
+	}
+	vcpu_run(vcpu);
+	if (CHECK_EQ(run->exit_reason, KVM_EXIT_IO)) {
+		CHECK_EQ(run->io.direction, KVM_EXIT_IO_IN);
+		CHECK_EQ(run->io.size, 2);
+		*(u16 *)((u8 *)run + run->io.data_offset) = 0x1234;
+	}
+	vcpu_run(vcpu);
+	if (CHECK_EQ(run->exit_reason, KVM_EXIT_MMIO)) {
+		/* KVM reports the GPA without the S-bit. */
+		CHECK_EQ(run->mmio.phys_addr, TEST_MMIO_GPA);
+		CHECK_EQ(run->mmio.is_write, 1);
+		CHECK_EQ(run->mmio.len, 4);
+		CHECK_EQ(*(u32 *)run->mmio.data, 0xcafe0001);
+	}
+	vcpu_run(vcpu);
+	if (CHECK_EQ(run->exit_reason, KVM_EXIT_MMIO)) {
+		CHECK_EQ(run->mmio.is_write, 0);
+		CHECK_EQ(run->mmio.len, 8);
+		memcpy(run->mmio.data, &v, 8);
+	}
+	leaf0 = kvm_cpuid_entry(vcpu->arch.cpuid, 0, 0);
+	if (CHECK_EQ(pvm_run(vcpu, &uc, NULL), UCALL_SYNC) &&
+	    CHECK(leaf0, "the TD's CPUID has leaf 0")) {
+		CHECK_EQ(uc.args[0], leaf0->eax);
+		CHECK_EQ(uc.args[1], leaf0->ebx);
+		CHECK_EQ(uc.args[2], leaf0->ecx);
+		CHECK_EQ(uc.args[3], leaf0->edx);
+	}
+	CHECK_EQ(pvm_run(vcpu, &uc, NULL), UCALL_DONE);
+	tdx_vm_free(vm);
+}
+
 enum { ASSERT_LINE = __LINE__ + 3 };
 static void guest_asserts(void)
 {
@@ -115,6 +183,7 @@ int main(void)
 	kmsg = kmsg_watch_begin();
 	run_case(boot, NULL, "TD boots on %d vCPUs: arguments, GPAW and vCPU count from TDG.VP.INFO, ucalls over TDVMCALL, KVM_TDX_TERMINATE_VM",
 		 NR_VCPUS);
+	run_case(vmcalls, NULL, "TDG.VP.VMCALL port I/O and MMIO reach the host as KVM_EXIT_IO and KVM_EXIT_MMIO; CPUID answered as KVM_TDX_GET_CPUID said");
 	run_case(guest_assert, NULL, "guest assert in a TD fails the test with file and line");
 	case_begin("no WARN, BUG, KVM_BUG_ON or SEAMCALL error in the kernel log");
 	if (kmsg)
