@@ -109,4 +109,15 @@ struct kvmt_exit_memory_fault {
 #define KVM_X86_TDX_VM			5
 #endif
 
+/*
+ * Hypercall exits (KVM_CAP_EXIT_HYPERCALL, KVM_HC_MAP_GPA_RANGE and its
+ * attribute encoding) are in the 6.1 headers already: <linux/kvm_para.h>
+ * and <asm/kvm_para.h>. 6.1's kvm_run.hypercall has "longmode" where
+ * newer headers have "flags" (same offset); bit 0 of either is long mode.
+ */
+#include <linux/kvm_para.h>
+#ifndef KVM_EXIT_HYPERCALL_LONG_MODE
+#define KVM_EXIT_HYPERCALL_LONG_MODE	(1ULL << 0)
+#endif
+
 #endif /* KVMTEST_KVM_ABI_H */

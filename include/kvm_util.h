@@ -15,6 +15,7 @@
 #include "test_check.h"
 #include "kvm_abi.h"
 #include "kvm_mmu.h"
+#include "mem_attr.h"
 #include "ucall.h"
 #include "processor.h"
 
@@ -80,6 +81,7 @@ struct kvm_vm {
 	struct kvm_mmu stage2_mmu;	/* EPT/NPT an L1 gives its L2 */
 
 	u64 vaddr_next;		/* bump pointer for vm_vaddr_alloc() */
+	struct mem_attr_map mem_attrs;	/* what KVM_SET_MEMORY_ATTRIBUTES set */
 	struct kvm_vm_arch arch;
 };
 
@@ -227,6 +229,10 @@ void vcpus_reopen(struct kvm_vm *vm);
 struct vm_memslot *vm_memslot_new(struct kvm_vm *vm, u32 slot, u32 flags,
 				  u64 gpa, u64 size, void *mem, int fd);
 void vcpu_free(struct kvm_vcpu *vcpu);
+/* A slot bound to @gmem_fd; see vm_memslot_add_private() in private_mem.h. */
+int __vm_memslot_add_gmem(struct kvm_vm *vm, enum vm_mem_backing backing,
+			  u64 gpa, u32 slot, u64 npages, int gmem_fd,
+			  u64 gmem_offset);
 
 /* Fail the test with a guest assert's report. */
 void __noreturn report_guest_assert(struct ucall *uc);

@@ -186,10 +186,13 @@ int __vm_set_user_memory_region(struct kvm_vm *vm, u32 slot, u32 flags,
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region);
 }
 
+/* Tell KVM what @s says; guest_memfd slots need the region2 ioctl. */
 static int memslot_update(struct kvm_vm *vm, struct vm_memslot *s)
 {
 	if (vm->fd < 0)
 		return 0;
+	if (s->region.flags & KVM_MEM_GUEST_MEMFD)
+		return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION2, &s->region);
 	return __vm_set_user_memory_region(vm, s->region.slot,
 					   s->region.flags,
 					   s->region.guest_phys_addr,
@@ -204,6 +207,8 @@ static void memslot_unmap(struct vm_memslot *s)
 		munmap(s->host_alias, s->mmap_size);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->region.flags & KVM_MEM_GUEST_MEMFD)
+		close(s->region.guest_memfd);
 }
 
 /*
@@ -240,8 +245,14 @@ struct vm_memslot *vm_memslot_new(struct kvm_vm *vm, u32 slot, u32 flags,
 	return s;
 }
 
-int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
-		     u64 gpa, u32 slot, u64 npages, u32 flags, int numa_node)
+/*
+ * A slot of @backing host memory; with @gmem_fd >= 0 also bound to that
+ * guest_memfd at @gmem_offset. The slot owns the fd once added; on
+ * failure it stays the caller's.
+ */
+static int memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
+		       u64 gpa, u32 slot, u64 npages, u32 flags, int numa_node,
+		       int gmem_fd, u64 gmem_offset)
 {
 	u64 size = npages * PAGE_SIZE;
 	struct vm_memslot *s;
@@ -264,14 +275,35 @@ int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
 	s = vm_memslot_new(vm, slot, flags, gpa, size, mem, fd);
 	s->backing = backing;
 	s->host_alias = alias;
+	if (gmem_fd >= 0) {
+		s->region.flags |= KVM_MEM_GUEST_MEMFD;
+		s->region.guest_memfd = gmem_fd;
+		s->region.guest_memfd_offset = gmem_offset;
+	}
 	ret = memslot_update(vm, s);
 	if (ret < 0) {
 		ret = -errno;
+		s->region.flags &= ~KVM_MEM_GUEST_MEMFD;	/* caller's fd */
 		memslot_unmap(s);
 		return ret;
 	}
 	vm->nr_slots++;
 	return 0;
+}
+
+int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,
+		     u64 gpa, u32 slot, u64 npages, u32 flags, int numa_node)
+{
+	return memslot_add(vm, backing, gpa, slot, npages, flags, numa_node,
+			   -1, 0);
+}
+
+int __vm_memslot_add_gmem(struct kvm_vm *vm, enum vm_mem_backing backing,
+			  u64 gpa, u32 slot, u64 npages, int gmem_fd,
+			  u64 gmem_offset)
+{
+	return memslot_add(vm, backing, gpa, slot, npages, 0, -1, gmem_fd,
+			   gmem_offset);
 }
 
 void vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing, u64 gpa,

@@ -130,6 +130,7 @@ void kvm_vm_free(struct kvm_vm *vm)
 	if (vm->fd >= 0)
 		close(vm->fd);
 	vm_memslots_free(vm);
+	mem_attr_map_free(&vm->mem_attrs);
 	free(vm);
 }
 

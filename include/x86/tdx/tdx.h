@@ -92,7 +92,8 @@
 
 #ifndef __ASSEMBLER__
 
-#include "kvm_util.h"
+#include "private_mem.h"
+#include "kmsg.h"
 
 /* ---- KVM uAPI ---------------------------------------------------------- */
 
@@ -196,6 +197,9 @@ kvmt_run_memory_fault(struct kvm_run *run)
 #define XFEATURE_AVX512			(BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
 #define XFEATURE_CET			(BIT_ULL(11) | BIT_ULL(12))
 #define XFEATURE_AMX			(BIT_ULL(17) | BIT_ULL(18))
+#define XFEATURE_XTILEDATA_NR		18
+/* arch_prctl() to let this process's guests use AMX state. */
+#define ARCH_REQ_XCOMP_GUEST_PERM	0x1025
 
 /* TDCALL: "66 0F 01 CC"; RAX selects the leaf. */
 #define TDG_VP_VMCALL			0
@@ -205,6 +209,7 @@ kvmt_run_memory_fault(struct kvm_run *run)
 /* TDCALL completion status: the class lives in bits 63:32. */
 #define TDX_SUCCESS			0ULL
 #define TDX_PAGE_ALREADY_ACCEPTED	0x00000B0A00000000ULL
+#define TDX_OPERAND_BUSY		0x8000020000000000ULL
 #define TDX_STATUS_CLASS(s)		((s) & GENMASK_ULL(63, 32))
 
 /* Page levels in TDG.MEM.PAGE.ACCEPT's RCX[2:0]. */
@@ -218,7 +223,11 @@ kvmt_run_memory_fault(struct kvm_run *run)
  */
 #define TDVMCALL_EXPOSE_R10_R15		GENMASK_ULL(15, 10)
 #define TDVMCALL_STANDARD		0
-#define TDVMCALL_INSTR_IO		30	/* VMX exit reason numbers */
+#define TDVMCALL_INSTR_CPUID		10	/* VMX exit reason numbers */
+#define TDVMCALL_INSTR_HLT		12
+#define TDVMCALL_INSTR_IO		30
+#define TDVMCALL_INSTR_RDMSR		31
+#define TDVMCALL_INSTR_WRMSR		32
 #define TDVMCALL_VE_REQUEST_MMIO	48
 #define TDVMCALL_MAP_GPA		0x10001
 #define TDVMCALL_STATUS_SUCCESS		0
@@ -364,63 +373,61 @@ int __tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, u32 cmd, u32 flags, u64 data,
 		     u64 *hw_error);
 
 /*
- * Private memory: a guest_memfd slot (memory attributes set PRIVATE)
- * with an anonymous host mapping for its shared view.
+ * Private memory: a guest_memfd slot (private_mem.h) whose pages are all
+ * PRIVATE, with an anonymous host mapping for its shared half. Delete,
+ * punch and convert with the common calls (vm_memslot_delete,
+ * vm_gmem_punch_hole, vm_set_memory_attributes).
  */
 void tdx_memslot_add_private(struct kvm_vm *vm, u32 slot, u64 gpa,
 			     u64 npages);
-void tdx_memslot_delete(struct kvm_vm *vm, u32 slot);
-int tdx_memslot_gmem_fd(struct kvm_vm *vm, u32 slot);
-/* fallocate(PUNCH_HOLE) on the slot's guest_memfd, offsets in the slot. */
-void tdx_gmem_punch_hole(struct kvm_vm *vm, u32 slot, u64 offset, u64 size);
-int __vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
-			       u64 attributes);
-void vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
-			      u64 attributes);
 
 /* Shared pages for tests: returns the GVA (mapped with the S-bit). */
 u64 tdx_shared_alloc(struct kvm_vm *vm, u64 npages, u64 *gpa);
 
 /*
- * Run once. Returns 0, or -EFAULT for a KVM_EXIT_MEMORY_FAULT (what a
- * TD's access with the wrong private/shared attribute produces).
+ * KVM_TDX_TERMINATE_VM (6.17+): 0, or -errno. EINVAL on a kernel that
+ * predates the command is indistinguishable from EINVAL for a bad call,
+ * so callers judge it together with the kernel version.
  */
-int tdx_vcpu_run(struct kvm_vcpu *vcpu);
-
-/*
- * Run until a ucall other than a printf; handle memory faults with
- * @on_fault (NULL: fail), fail on a guest assert or any other exit.
- */
-typedef void (*tdx_fault_handler_t)(struct kvm_vcpu *vcpu,
-				    struct kvmt_exit_memory_fault *mf,
-				    void *data);
-u64 tdx_run_until_ucall(struct kvm_vcpu *vcpu, struct ucall *uc,
-			tdx_fault_handler_t on_fault, void *data);
-/* Convert to whatever the fault asked for (a common on_fault). */
-void tdx_convert_on_fault(struct kvm_vcpu *vcpu,
-			  struct kvmt_exit_memory_fault *mf, void *data);
-
-/* KVM_PRE_FAULT_MEMORY until done; 0 or -errno of the failing call. */
-int tdx_pre_fault_memory(struct kvm_vcpu *vcpu, u64 gpa, u64 size);
-
-/*
- * Kernel-log watch: remember where /dev/kmsg ends now, later report
- * WARN/BUG/KVM_BUG_ON-style records printed since. Returns how many were
- * found (0 when the log is unreadable; a tap_info line says so).
- */
-void tdx_kmsg_watch_begin(void);
-int tdx_kmsg_watch_end(void);
-/* Pure: is this /dev/kmsg record a kernel warning or bug report? */
-bool tdx_kmsg_is_bad(const char *record);
+int tdx_vm_terminate(struct kvm_vm *vm);
 
 /* ---- guest side -------------------------------------------------------- */
 
-/* TDG.MEM.PAGE.ACCEPT of the private page at @gpa; returns the status. */
+/* What TDG.VP.INFO reports (TDX module ABI: RCX[5:0], RDX, R8, R9). */
+struct tdx_vp_info {
+	u32 gpaw;
+	u64 attributes;
+	u32 num_vcpus;
+	u32 max_vcpus;
+	u32 vcpu_index;
+};
+struct tdx_vp_info tdx_vp_info(void);
+
+/*
+ * TDG.MEM.PAGE.ACCEPT of the private page at @gpa, retried while the TDX
+ * module answers TDX_OPERAND_BUSY; returns the final status.
+ */
 u64 tdx_accept_page(u64 gpa, int level);
 /* Accept @gpa, tolerating "already accepted"; asserts on anything else. */
 void tdx_guest_accept(u64 gpa);
 /* TDG.VP.VMCALL; returns the TDVMCALL status (R10), updates @a. */
 u64 tdx_tdvmcall(struct tdx_tdvmcall *a);
+/*
+ * What a TD guest does instead of the instruction (which would #VE): a
+ * TDG.VP.VMCALL the VMM handles. KVM routes them like a VMM sees them
+ * from a normal guest: port I/O as KVM_EXIT_IO, MMIO as KVM_EXIT_MMIO,
+ * CPUID, MSRs and HLT in the kernel (MSRs to userspace where filtered).
+ * Each asserts on a failed TDVMCALL; the in/read forms return the value.
+ */
+void tdx_io_out(u16 port, u8 size, u32 value);
+u32 tdx_io_in(u16 port, u8 size);
+void tdx_mmio_write(u64 gpa, u8 size, u64 value);
+u64 tdx_mmio_read(u64 gpa, u8 size);
+void tdx_cpuid(u32 leaf, u32 subleaf, u32 regs[4]);
+u64 tdx_rdmsr(u32 msr);
+void tdx_wrmsr(u32 msr, u64 value);
+void tdx_hlt(bool irqs_blocked);
+
 /* The S-bit the host chose; valid in guest code only. */
 u64 tdx_guest_shared_bit(void);
 /* This vCPU's slot in the boot parameters. */

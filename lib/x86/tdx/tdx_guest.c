@@ -33,13 +33,59 @@ u64 tdx_guest_vcpu_slot(void)
 	return tdx_guest_info()->slot;
 }
 
-u64 tdx_accept_page(u64 gpa, int level)
+/*
+ * A TDCALL leaf other than TDG.VP.VMCALL: RAX selects it, RCX, RDX and
+ * R8-R11 are inputs and outputs (the TDX module ABI may write any of
+ * them), so every one is an in/out operand and nothing stale is assumed
+ * to survive. Returns RAX, the completion status.
+ */
+static u64 tdcall(u64 leaf, u64 *rcx, u64 *rdx, u64 *r8, u64 *r9)
 {
-	u64 rax = TDG_MEM_PAGE_ACCEPT, rcx = gpa | level;
+	register u64 r8_ __asm__("r8") = *r8;
+	register u64 r9_ __asm__("r9") = *r9;
+	register u64 r10 __asm__("r10") = 0;
+	register u64 r11 __asm__("r11") = 0;
+	u64 rax = leaf;
 
 	__asm__ volatile(".byte 0x66, 0x0f, 0x01, 0xcc"	/* tdcall */
-			 : "+a"(rax), "+c"(rcx) : : "memory");
+			 : "+a"(rax), "+c"(*rcx), "+d"(*rdx), "+r"(r8_),
+			   "+r"(r9_), "+r"(r10), "+r"(r11)
+			 : : "memory");
+	*r8 = r8_;
+	*r9 = r9_;
 	return rax;
+}
+
+u64 tdx_accept_page(u64 gpa, int level)
+{
+	u64 status;
+
+	/*
+	 * Another vCPU accepting or KVM adding a page nearby holds the
+	 * S-EPT entry for a moment: TDX_OPERAND_BUSY means "try again".
+	 */
+	do {
+		u64 rcx = gpa | level, rdx = 0, r8 = 0, r9 = 0;
+
+		status = tdcall(TDG_MEM_PAGE_ACCEPT, &rcx, &rdx, &r8, &r9);
+	} while (TDX_STATUS_CLASS(status) == TDX_OPERAND_BUSY);
+	return status;
+}
+
+struct tdx_vp_info tdx_vp_info(void)
+{
+	u64 rcx = 0, rdx = 0, r8 = 0, r9 = 0;
+	u64 status = tdcall(TDG_VP_INFO, &rcx, &rdx, &r8, &r9);
+
+	GUEST_ASSERT_MSG(status == TDX_SUCCESS, "TDG.VP.INFO status 0x%llx",
+			 (unsigned long long)status);
+	return (struct tdx_vp_info){
+		.gpaw = rcx & 0x3f,
+		.attributes = rdx,
+		.num_vcpus = (u32)r8,
+		.max_vcpus = r8 >> 32,
+		.vcpu_index = (u32)r9,
+	};
 }
 
 void tdx_guest_accept(u64 gpa)

@@ -105,18 +105,23 @@ struct kvm_tdx_init_vm *tdx_build_init_vm(const struct kvm_tdx_capabilities *cap
 	struct kvm_tdx_init_vm *init;
 	u64 attrs, xfam;
 	int gpaw = opts && opts->gpaw ? opts->gpaw : 48;
-	bool have_80000008 = false;
+	bool gpaw_set = false;
 
 	TEST_ASSERT(gpaw == 48 || gpaw == 52, "TD GPAW must be 48 or 52, not %d",
 		    gpaw);
-	/* One more slot: 0x80000008 must be there even if caps lack it. */
-	init = calloc(1, sizeof(*init) + (n + 1) * sizeof(init->cpuid.entries[0]));
+	init = calloc(1, sizeof(*init) + n * sizeof(init->cpuid.entries[0]));
 	TEST_ASSERT(init, "out of memory");
 
 	attrs = opts && (opts->attributes || opts->attributes_set) ?
 		opts->attributes : TDX_TD_ATTR_SEPT_VE_DISABLE;
 	init->attributes = tdx_filter_attributes(attrs, caps->supported_attrs);
-	xfam = opts && opts->xfam ? opts->xfam : tdx_xfam_from_cpuid(supported);
+	/*
+	 * AMX state needs the process's permission first
+	 * (ARCH_REQ_XCOMP_GUEST_PERM), so it is only in XFAM when asked for;
+	 * tdx_vm_create() requests the permission then.
+	 */
+	xfam = opts && opts->xfam ? opts->xfam :
+	       tdx_xfam_from_cpuid(supported) & ~XFEATURE_AMX;
 	init->xfam = tdx_filter_xfam(xfam, caps->supported_xfam);
 
 	for (u32 i = 0; i < n; i++) {
@@ -126,34 +131,35 @@ struct kvm_tdx_init_vm *tdx_build_init_vm(const struct kvm_tdx_capabilities *cap
 		struct kvm_cpuid_entry2 *e;
 
 		/*
-		 * KVM_TDX_INIT_VM fails on a leaf the module cannot configure,
-		 * so only the caps' leaves go in, with only their bits.
+		 * KVM_TDX_INIT_VM rejects a leaf it did not offer, so only the
+		 * caps' leaves go in, with only their bits, and only those
+		 * KVM_GET_SUPPORTED_CPUID has. The caps' entries carry no
+		 * flags: whether the index is significant (leaf 7 subleaf 1
+		 * versus subleaf 0) comes from KVM_GET_SUPPORTED_CPUID.
 		 */
-		if (!have && mask->function != 0x80000008)
+		if (!have)
 			continue;
 		e = &init->cpuid.entries[init->cpuid.nent++];
 		*e = (struct kvm_cpuid_entry2){
 			.function = mask->function,
 			.index = mask->index,
-			.flags = mask->flags,
+			.flags = have->flags,
+			.eax = have->eax & mask->eax,
+			.ebx = have->ebx & mask->ebx,
+			.ecx = have->ecx & mask->ecx,
+			.edx = have->edx & mask->edx,
 		};
-		if (have) {
-			e->eax = have->eax & mask->eax;
-			e->ebx = have->ebx & mask->ebx;
-			e->ecx = have->ecx & mask->ecx;
-			e->edx = have->edx & mask->edx;
-		}
 		tdx_cpuid_clear_unsupported(e);
 		if (e->function == 0x80000008) {
 			/* KVM's GPAW interface: 0x80000008.EAX[23:16]. */
 			e->eax = (e->eax & ~GENMASK_ULL(23, 16)) | (gpaw << 16);
-			have_80000008 = true;
+			gpaw_set = true;
 		}
 	}
-	if (!have_80000008)
-		init->cpuid.entries[init->cpuid.nent++] =
-			(struct kvm_cpuid_entry2){ .function = 0x80000008,
-						   .eax = gpaw << 16 };
+	/* Without a configurable 0x80000008 the module's default (48) holds. */
+	TEST_ASSERT(gpaw_set || gpaw == 48,
+		    "GPAW %d needs CPUID 0x80000008 among KVM_TDX_CAPABILITIES' configurable leaves",
+		    gpaw);
 	return init;
 }
 

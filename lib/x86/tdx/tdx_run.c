@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Running a TD's vCPUs: KVM_RUN with memory-fault exits, the host half of
- * the TD ucall transport, converting pages on fault, and pre-faulting.
+ * Running a TD: the host half of the TD ucall transport, and ending a TD.
+ * (The run loop is the common one, pvm_run() in lib/private_vm.c.)
  *
  * A TD cannot use the port-I/O ucall, so its ucalls arrive as MMIO exits
  * that name a shared buffer (see tdx_guest_ucall() in tdx_guest.c).
@@ -24,68 +24,7 @@ bool tdx_get_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
 	return true;
 }
 
-int tdx_vcpu_run(struct kvm_vcpu *vcpu)
+int tdx_vm_terminate(struct kvm_vm *vm)
 {
-	int ret;
-
-	do {
-		ret = __vcpu_run(vcpu);
-	} while (ret < 0 && errno == EINTR);
-	if (!ret)
-		return 0;
-	TEST_ASSERT(errno == EFAULT &&
-		    vcpu->run->exit_reason == KVM_EXIT_MEMORY_FAULT,
-		    "KVM_RUN on TD vCPU %u failed, exit reason %s",
-		    vcpu->id, exit_reason_str(vcpu->run->exit_reason));
-	return -EFAULT;
-}
-
-u64 tdx_run_until_ucall(struct kvm_vcpu *vcpu, struct ucall *uc,
-			tdx_fault_handler_t on_fault, void *data)
-{
-	for (;;) {
-		if (tdx_vcpu_run(vcpu)) {
-			struct kvmt_exit_memory_fault *mf =
-				kvmt_run_memory_fault(vcpu->run);
-
-			TEST_ASSERT(on_fault,
-				    "vCPU %u: unexpected memory fault at GPA 0x%llx+0x%llx, flags 0x%llx",
-				    vcpu->id, mf->gpa,
-				    mf->size,
-				    mf->flags);
-			on_fault(vcpu, mf, data);
-			continue;
-		}
-		u64 cmd = get_ucall(vcpu, uc);
-
-		if (ucall_print_or_abort(cmd, uc))
-			continue;
-		if (cmd == UCALL_NONE)
-			TEST_FAIL("TD vCPU %u: unexpected exit %s (%u) outside a ucall",
-				  vcpu->id, exit_reason_str(vcpu->run->exit_reason),
-				  vcpu->run->exit_reason);
-		return cmd;
-	}
-}
-
-void tdx_convert_on_fault(struct kvm_vcpu *vcpu,
-			  struct kvmt_exit_memory_fault *mf, void *data)
-{
-	u64 attrs = (mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) ?
-		    KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
-
-	vm_set_memory_attributes(vcpu->vm, mf->gpa, mf->size, attrs);
-}
-
-int tdx_pre_fault_memory(struct kvm_vcpu *vcpu, u64 gpa, u64 size)
-{
-	struct kvm_pre_fault_memory r = { .gpa = gpa, .size = size };
-
-	/* KVM advances gpa/size as it goes and may stop early. */
-	while (r.size) {
-		if (ioctl(vcpu->fd, KVM_PRE_FAULT_MEMORY, &r) < 0 &&
-		    errno != EINTR && errno != EAGAIN)
-			return -errno;
-	}
-	return 0;
+	return __tdx_vm_ioctl(vm, KVMT_TDX_TERMINATE_VM, 0, 0, NULL) ? -errno : 0;
 }

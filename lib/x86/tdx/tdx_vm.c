@@ -3,11 +3,13 @@
  * Trust domains from the host side: create, configure, load and finalize
  * a TD and its vCPUs.
  *
- * The flow follows Documentation/virt/kvm/x86/intel-tdx.rst ("KVM TDX
- * creation flow"): KVM_CREATE_VM(KVM_X86_TDX_VM), KVM_TDX_CAPABILITIES,
- * KVM_TDX_INIT_VM, then per vCPU KVM_CREATE_VCPU, KVM_TDX_INIT_VCPU,
- * KVM_SET_CPUID2; then KVM_TDX_INIT_MEM_REGION for the initial image and
- * KVM_TDX_FINALIZE_VM.
+ * The flow: KVM_CREATE_VM(KVM_X86_TDX_VM), KVM_TDX_CAPABILITIES,
+ * KVM_TDX_INIT_VM, then per vCPU KVM_CREATE_VCPU, KVM_TDX_GET_CPUID,
+ * KVM_SET_CPUID2, KVM_TDX_INIT_VCPU; then KVM_TDX_INIT_MEM_REGION for the
+ * initial image and KVM_TDX_FINALIZE_VM. intel-tdx.rst lists INIT_VCPU
+ * before SET_CPUID2, but KVM's code decides: INIT_VCPU puts the APIC in
+ * x2APIC mode, and kvm_apic_set_base() refuses that (EINVAL) until the
+ * guest CPUID has X2APIC.
  *
  * Everything the guest needs at boot (the test binary, page tables, GDT,
  * IDT, stacks, the boot stub and its parameters) is first built in the
@@ -18,6 +20,8 @@
  */
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 #include "desc.h"
@@ -97,14 +101,13 @@ static void tdx_vm_op(struct kvm_vm *vm, u32 cmd, u32 flags, void *data)
 		    tdx_cmd_names[cmd], ret, hw_error);
 }
 
+/* KVM fills hw_error for VM commands only: a vCPU failure is errno alone. */
 static void tdx_vcpu_op(struct kvm_vcpu *vcpu, u32 cmd, u32 flags, u64 data)
 {
-	u64 hw_error;
-	int ret = __tdx_vcpu_ioctl(vcpu, cmd, flags, data, &hw_error);
+	int ret = __tdx_vcpu_ioctl(vcpu, cmd, flags, data, NULL);
 
-	TEST_ASSERT(!ret, "%s on vCPU %u failed, rc %d, SEAMCALL status 0x%llx",
-		    tdx_cmd_names[cmd], vcpu->id, ret,
-		    hw_error);
+	TEST_ASSERT(!ret, "%s on vCPU %u failed, rc %d", tdx_cmd_names[cmd],
+		    vcpu->id, ret);
 }
 
 static struct kvm_tdx_capabilities *tdx_get_caps(struct kvm_vm *vm)
@@ -154,6 +157,16 @@ static u64 tdx_stack_alloc(struct kvm_vm *vm)
 	return gva;
 }
 
+/* X2APIC is CPUID.1:ECX[21]; a TD's vCPUs always run in x2APIC mode. */
+static void tdx_cpuid_require_x2apic(struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_cpuid_entry2 *e =
+		(struct kvm_cpuid_entry2 *)kvm_cpuid_entry(cpuid, 1, 0);
+
+	TEST_ASSERT(e, "KVM_TDX_GET_CPUID has no leaf 1");
+	e->ecx |= BIT(21);
+}
+
 static struct tdx_boot_params *tdx_params(struct kvm_vm *vm)
 {
 	return addr_gpa2hva(vm, TDX_BOOT_PARAMS_GPA);
@@ -181,11 +194,16 @@ static struct kvm_vcpu *tdx_vcpu_add(struct kvm_vm *vm, u32 slot,
 	TEST_ASSERT(vcpu->run != MAP_FAILED, "mmap of vCPU %u's kvm_run", slot);
 	vm->vcpus[vm->nr_vcpus++] = vcpu;
 
-	/* The initial RCX: which parameter-block slot the stub reads. */
-	tdx_vcpu_op(vcpu, KVM_TDX_INIT_VCPU, 0, slot);
+	/*
+	 * CPUID first, with X2APIC (a TD's APIC is always x2APIC), then
+	 * INIT_VCPU, whose initial RCX says which parameter-block slot the
+	 * stub reads.
+	 */
 	cpuid = tdx_vcpu_get_cpuid(vcpu);
+	tdx_cpuid_require_x2apic(cpuid);
 	vcpu_set_cpuid(vcpu, cpuid);	/* keeps its own copy */
 	free(cpuid);
+	tdx_vcpu_op(vcpu, KVM_TDX_INIT_VCPU, 0, slot);
 
 	stack = tdx_stack_alloc(vm);
 	ucall_gpa = TDX_SHARED_GPA + slot * PAGE_SIZE;
@@ -231,6 +249,10 @@ struct kvm_vm *tdx_vm_create(const struct tdx_vm_options *opts, int nr_vcpus,
 
 	td->caps = tdx_get_caps(vm);
 	td->init = tdx_build_init_vm(td->caps, kvm_supported_cpuid(), opts);
+	if (td->init->xfam & XFEATURE_AMX)
+		TEST_ASSERT(!syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_GUEST_PERM,
+				     XFEATURE_XTILEDATA_NR),
+			    "ARCH_REQ_XCOMP_GUEST_PERM for AMX, which the TD's XFAM has");
 	tdx_vm_op(vm, KVM_TDX_INIT_VM, 0, td->init);
 
 	/* Memory: main and boot are private, the ucall area is shared. */
@@ -296,18 +318,16 @@ static void tdx_init_mem_region(struct kvm_vcpu *vcpu, u64 gpa, u64 npages)
 	};
 
 	while (r.nr_pages) {
-		u64 hw_error;
 		int ret = __tdx_vcpu_ioctl(vcpu, KVM_TDX_INIT_MEM_REGION,
 					   KVM_TDX_MEASURE_MEMORY_REGION,
-					   (u64)&r, &hw_error);
+					   (u64)&r, NULL);
 
 		if (!ret)
 			continue;	/* KVM updated r, normally to 0 pages */
 		TEST_ASSERT(errno == EINTR || errno == EAGAIN,
-			    "KVM_TDX_INIT_MEM_REGION(GPA 0x%llx, %llu pages), SEAMCALL status 0x%llx",
+			    "KVM_TDX_INIT_MEM_REGION(GPA 0x%llx, %llu pages)",
 			    r.gpa,
-			    r.nr_pages,
-			    hw_error);
+			    r.nr_pages);
 	}
 }
 

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel-log watch for TD tests: a TDX bug in KVM or the TDX module often
- * shows only as a WARN, BUG or failed SEAMCALL in dmesg while the test
- * itself passes, so tests check what /dev/kmsg gained while they ran.
- * tdx_kmsg_is_bad() is pure and unit-tested in tests/unit/tdx_host.c.
+ * Kernel-log watch (include/kmsg.h): a KVM bug often shows only as a WARN,
+ * BUG, KVM_BUG_ON or failed SEAMCALL in dmesg while the test itself
+ * passes, so tests check what /dev/kmsg gained while they ran.
+ * kmsg_is_bad() is pure and unit-tested in tests/unit/tdx_host.c.
  */
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
-#include "tdx/tdx.h"
+#include "kmsg.h"
 
-bool tdx_kmsg_is_bad(const char *record)
+bool kmsg_is_bad(const char *record)
 {
 	static const char *const patterns[] = {
 		"WARNING:", "BUG:", "Oops", "Call Trace",
@@ -29,26 +29,23 @@ bool tdx_kmsg_is_bad(const char *record)
 
 static int kmsg_fd = -1;
 
-void tdx_kmsg_watch_begin(void)
+bool kmsg_watch_begin(void)
 {
 	if (kmsg_fd >= 0)
 		close(kmsg_fd);
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg_fd < 0) {
-		tap_info("cannot read /dev/kmsg (%s): kernel-log check skipped",
-			 strerror(errno));
-		return;
-	}
+	if (kmsg_fd < 0)
+		return false;
 	lseek(kmsg_fd, 0, SEEK_END);
+	return true;
 }
 
-int tdx_kmsg_watch_end(void)
+int kmsg_watch_end(void)
 {
 	char rec[2048];
 	int bad = 0;
 
-	if (kmsg_fd < 0)
-		return 0;
+	TEST_ASSERT(kmsg_fd >= 0, "kmsg_watch_end() without a watch that began");
 	for (;;) {
 		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
 
@@ -57,7 +54,7 @@ int tdx_kmsg_watch_end(void)
 		if (n <= 0)
 			break;
 		rec[n] = '\0';
-		if (tdx_kmsg_is_bad(rec)) {
+		if (kmsg_is_bad(rec)) {
 			tap_info("kernel log: %s", strchr(rec, ';') ?
 				 strchr(rec, ';') + 1 : rec);
 			bad++;
