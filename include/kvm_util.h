@@ -113,6 +113,7 @@ void vm_ioctl_named(struct kvm_vm *vm, unsigned long cmd, void *arg,
 #define vm_ioctl(vm, cmd, arg) vm_ioctl_named(vm, cmd, arg, #cmd)
 int vm_check_cap(struct kvm_vm *vm, long cap);
 void vm_enable_cap(struct kvm_vm *vm, u32 cap, u64 arg0);
+int __vm_enable_cap(struct kvm_vm *vm, u32 cap, u64 arg0);
 
 /* Memslots. */
 int __vm_memslot_add(struct kvm_vm *vm, enum vm_mem_backing backing,

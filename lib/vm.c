@@ -155,9 +155,17 @@ int vm_check_cap(struct kvm_vm *vm, long cap)
 	return ret;
 }
 
-void vm_enable_cap(struct kvm_vm *vm, u32 cap, u64 arg0)
+int __vm_enable_cap(struct kvm_vm *vm, u32 cap, u64 arg0)
 {
 	struct kvm_enable_cap ec = { .cap = cap, .args = { arg0 } };
 
-	vm_ioctl(vm, KVM_ENABLE_CAP, &ec);
+	return __vm_ioctl(vm, KVM_ENABLE_CAP, &ec);
+}
+
+void vm_enable_cap(struct kvm_vm *vm, u32 cap, u64 arg0)
+{
+	int ret = __vm_enable_cap(vm, cap, arg0);
+
+	TEST_ASSERT(ret >= 0, "KVM_ENABLE_CAP(%u, 0x%llx) failed, rc: %d", cap,
+		    (unsigned long long)arg0, ret);
 }

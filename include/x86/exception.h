@@ -45,4 +45,28 @@ u8 probe_exec(u64 addr, u64 *error_code);	/* calls a RET at addr */
 u8 probe_read_user(u64 addr, u64 *error_code);
 u8 probe_write_user(u64 addr, u64 value, u64 *error_code);
 
+/*
+ * Instruction probes: RDMSR, WRMSR, XSETBV (ECX = @msr or the XCR) that
+ * return the vector they raised (#GP, #UD) or PROBE_NO_FAULT.
+ */
+u8 probe_rdmsr(u32 msr, u64 *value);
+u8 probe_wrmsr(u32 msr, u64 value);
+u8 probe_xsetbv(u32 xcr, u64 value);
+
+/*
+ * Forced emulation: an instruction behind KVM_FEP is run by KVM's
+ * emulator instead of the CPU, when the host's kvm module has
+ * force_emulation_prefix set (kvm_fep_enabled(); without it, the prefix
+ * raises #UD). The _fep probes do that for the probes above, so a test
+ * can compare what the emulator and the CPU do with the same access.
+ */
+#define KVM_FEP			"ud2; .byte 'k', 'v', 'm';"
+#define KVM_FEP_LEN		5
+bool kvm_fep_enabled(void);	/* host side: /sys/module/kvm/parameters */
+u8 probe_rdmsr_fep(u32 msr, u64 *value);
+u8 probe_wrmsr_fep(u32 msr, u64 value);
+u8 probe_xsetbv_fep(u32 xcr, u64 value);
+u8 probe_read_fep(u64 addr, u64 *error_code);
+u8 probe_write_fep(u64 addr, u64 value, u64 *error_code);
+
 #endif /* KVMTEST_X86_EXCEPTION_H */

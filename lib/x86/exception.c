@@ -58,3 +58,16 @@ void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 		    "vm_install_exception_handler: bad vector %d", vector);
 	write_guest_global(vm, exception_handlers[vector], handler);
 }
+
+bool kvm_fep_enabled(void)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/force_emulation_prefix", "r");
+	int c;
+
+	if (!f)
+		return false;
+	c = fgetc(f);
+	fclose(f);
+	/* "Y"/"N" in older kernels, a number (bit 0: enabled) since 6.3. */
+	return c == 'Y' || (c >= '1' && c <= '9' && ((c - '0') & 1));
+}

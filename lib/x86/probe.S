@@ -102,4 +102,96 @@ probe_write_user:
 	PROBE_FROM_USER
 	PROBE_EXIT_WRITE
 
+
+/*
+ * Instruction probes: ECX selects, EDX:EAX carries the value, so the
+ * result cannot be returned in EAX until the instruction is done; a fault
+ * leaves the vector in EAX and resumes at 1, past the "no fault" move.
+ * r8 is cleared so route_exception() cannot mistake a #UD here for the
+ * user probes' way back.
+ */
+.macro PROBE_INSN_ENTER
+	xorl %r8d, %r8d
+	movabsq $PROBE_MAGIC, %r10
+	leaq 1f(%rip), %r9
+	movq %rsp, %r11
+.endm
+
+.macro PROBE_INSN_EXIT
+	movl $PROBE_NO_FAULT, %eax
+1:	xorl %r10d, %r10d
+	ret
+.endm
+
+/* u8 probe_rdmsr(u32 msr, u64 *value): *value is written only on success. */
+.macro PROBE_RDMSR prefix
+	movl %edi, %ecx
+	PROBE_INSN_ENTER
+	\prefix
+	rdmsr
+	shlq $32, %rdx
+	orq %rdx, %rax
+	movq %rax, (%rsi)
+	PROBE_INSN_EXIT
+.endm
+
+/* u8 probe_wrmsr(u32 msr, u64 value), and XSETBV with the same shape. */
+.macro PROBE_WRITE_PAIR insn, prefix
+	movl %edi, %ecx
+	movl %esi, %eax
+	movq %rsi, %rdx
+	shrq $32, %rdx
+	PROBE_INSN_ENTER
+	\prefix
+	\insn
+	PROBE_INSN_EXIT
+.endm
+
+/* KVM's forced-emulation prefix (kvm.force_emulation_prefix=1). */
+.macro FEP
+	ud2
+	.byte 'k', 'v', 'm'
+.endm
+.macro NOFEP
+.endm
+
+	.globl probe_rdmsr
+probe_rdmsr:
+	PROBE_RDMSR NOFEP
+
+	.globl probe_wrmsr
+probe_wrmsr:
+	PROBE_WRITE_PAIR wrmsr, NOFEP
+
+	.globl probe_xsetbv
+probe_xsetbv:
+	PROBE_WRITE_PAIR xsetbv, NOFEP
+
+	.globl probe_rdmsr_fep
+probe_rdmsr_fep:
+	PROBE_RDMSR FEP
+
+	.globl probe_wrmsr_fep
+probe_wrmsr_fep:
+	PROBE_WRITE_PAIR wrmsr, FEP
+
+	.globl probe_xsetbv_fep
+probe_xsetbv_fep:
+	PROBE_WRITE_PAIR xsetbv, FEP
+
+/* Memory probes through KVM's emulator: its page walker, not the CPU's. */
+	.globl probe_read_fep
+probe_read_fep:
+	PROBE_ENTER
+	FEP
+	movq (%rdi), %rcx
+	PROBE_EXIT
+
+	.globl probe_write_fep
+probe_write_fep:
+	PROBE_ENTER
+	FEP
+	movq %rsi, (%rdi)
+	PROBE_EXIT_WRITE
+
 	.section .note.GNU-stack, "", @progbits

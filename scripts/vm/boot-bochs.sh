@@ -126,8 +126,7 @@ cp "$isolinux_bin" "$ldlinux" "$tmp/iso/isolinux/"
 # watch rightly fails (memslot_test's dirty-log case). With PML off, KVM
 # dirty-logs by write protection. --vm-append kvm_intel.pml=1 turns it back
 # on (/init passes both to insmod; the later one wins).
-# kvm.force_emulation_prefix=1: tests drive KVM's emulator with KVM_FEP.
-base=${KVMTEST_BOCHS_CMDLINE-quiet tsc=reliable no_timer_check kvm_intel.pml=0 kvm.force_emulation_prefix=1}
+base=${KVMTEST_BOCHS_CMDLINE-quiet tsc=reliable no_timer_check kvm_intel.pml=0}
 # PROMPT 0 + TIMEOUT 0 + one DEFAULT label: isolinux boots at once, no menu.
 cat >"$tmp/iso/isolinux/isolinux.cfg" <<EOF
 PROMPT 0

@@ -61,7 +61,7 @@ set -m
 	-kernel "$kernel" -initrd "$initrd" \
 	-chardev "file,id=con,path=$(qarg "$console")" -serial chardev:con \
 	-chardev "file,id=out,path=$(qarg "$output")" -serial chardev:out \
-	-append "console=ttyS0 panic=-1 kvm.force_emulation_prefix=1 $append" \
+	-append "console=ttyS0 panic=-1 $append" \
 	</dev/null 2>"$output.qemu-err" &
 pid=$!
 set +m

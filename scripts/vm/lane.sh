@@ -374,7 +374,8 @@ if [ -z "$vm_timeout" ]; then
 fi
 
 # --- boot ---------------------------------------------------------------------
-append="quiet mitigations=off kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
+# kvm.force_emulation_prefix=1: tests reach KVM's emulator through KVM_FEP.
+append="quiet mitigations=off kvm.force_emulation_prefix=1 kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
 say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $accel; limits: boot ${boot_timeout}s, silence ${stall}s, run ${vm_timeout}s"
 {
 	echo "kernel: $kernel ($kver)"

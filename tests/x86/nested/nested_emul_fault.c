@@ -25,7 +25,7 @@
  */
 #include "kvm_util.h"
 #include "test_check.h"
-#include "fep.h"
+#include "exception.h"
 #include "nested/nested.h"
 
 #define DATA_SLOT	1
