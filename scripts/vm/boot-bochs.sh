@@ -127,7 +127,10 @@ cp "$isolinux_bin" "$ldlinux" "$tmp/iso/isolinux/"
 # dirty-logs by write protection. --vm-append kvm_intel.pml=1 turns it back
 # on (/init passes both to insmod; the later one wins).
 # kvm.force_emulation_prefix=1: tests drive KVM's emulator with KVM_FEP.
-base=${KVMTEST_BOCHS_CMDLINE-quiet tsc=reliable no_timer_check kvm_intel.pml=0 kvm.force_emulation_prefix=1}
+# kvm_intel.allow_smaller_maxphyaddr=1: KVM_CAP_SMALLER_MAXPHYADDR, so
+# smaller_maxphyaddr runs here (only vCPUs given a smaller MAXPHYADDR get
+# the #PF intercept and emulation it costs).
+base=${KVMTEST_BOCHS_CMDLINE-quiet tsc=reliable no_timer_check kvm_intel.pml=0 kvm.force_emulation_prefix=1 kvm_intel.allow_smaller_maxphyaddr=1}
 # PROMPT 0 + TIMEOUT 0 + one DEFAULT label: isolinux boots at once, no menu.
 cat >"$tmp/iso/isolinux/isolinux.cfg" <<EOF
 PROMPT 0
