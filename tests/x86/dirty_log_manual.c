@@ -22,7 +22,7 @@
 #include "test_check.h"
 
 #define NR_VCPUS	4
-#define SLICE_PAGES	256
+#define SLICE_PAGES	64
 #define SLOT_PAGES	(NR_VCPUS * SLICE_PAGES)
 #define BITMAP_WORDS	(SLOT_PAGES / 64)
 #define HALF_PAGES	(SLOT_PAGES / 2)

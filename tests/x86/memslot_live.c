@@ -23,11 +23,11 @@
 #include "test_check.h"
 
 #define NR_VCPUS	4
-#define SLICE_PAGES	128
+#define SLICE_PAGES	32
 #define SLOT_PAGES	(NR_VCPUS * SLICE_PAGES)
 #define SLOT_SIZE	(SLOT_PAGES * PAGE_SIZE)
 #define OTHER_GPA	(MEMSTRESS_GPA + 1 * GiB)	/* where a move goes */
-#define STRESS_PASSES	4
+#define STRESS_PASSES	3
 /* Between two host changes: the vCPUs need the CPU (one in the Intel lane). */
 #define HOST_PAUSE_US	500
 
