@@ -144,6 +144,16 @@ static void check_log(const u64 *seen, const struct expect *e,
 		printf("# %s: %d pages only read were logged\n", what, read_only);
 }
 
+/* A pass, added to what the log may and must hold, then the log checked. */
+static void pass_and_check(struct memstress *ms, struct expect *e,
+			   u64 *seen, const char *what)
+{
+	memstress_run(ms);
+	expect_pass(ms, e);
+	get_log(ms, seen);
+	check_log(seen, e, what);
+}
+
 static void or_into(u64 *dst, const u64 *src)
 {
 	for (int i = 0; i < BITMAP_WORDS; i++)
@@ -201,25 +211,16 @@ static void case_manual(void *arg)
 
 	enable_manual(ms, KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
 	expect_none(&e);
-	memstress_run(ms);
-	expect_pass(ms, &e);
-	get_log(ms, seen);
-	check_log(seen, &e, "after pass 1");
+	pass_and_check(ms, &e, seen, "after pass 1");
 
-	memstress_run(ms);
-	expect_pass(ms, &e);
-	get_log(ms, seen);
-	check_log(seen, &e, "pass 2 without a clear: passes 1 and 2");
+	pass_and_check(ms, &e, seen, "pass 2 without a clear: passes 1 and 2");
 
 	clear_log(ms, 0, SLOT_PAGES, seen);
 	get_log(ms, seen);
 	expect_none(&e);
 	check_log(seen, &e, "right after clearing everything");
 
-	memstress_run(ms);
-	expect_pass(ms, &e);
-	get_log(ms, seen);
-	check_log(seen, &e, "pass 3 after the clear (pages write-protected again)");
+	pass_and_check(ms, &e, seen, "pass 3 after the clear (pages write-protected again)");
 
 	/* Clear only the first half: the second half's bits stay. */
 	clear_log(ms, 0, HALF_PAGES, seen);
@@ -228,10 +229,7 @@ static void case_manual(void *arg)
 	get_log(ms, seen);
 	check_log(seen, &e, "after clearing the first half of pass 3's bits");
 
-	memstress_run(ms);
-	expect_pass(ms, &e);
-	get_log(ms, seen);
-	check_log(seen, &e, "pass 4: its pages and pass 3's uncleared half");
+	pass_and_check(ms, &e, seen, "pass 4: its pages and pass 3's uncleared half");
 	memstress_destroy(ms);
 }
 

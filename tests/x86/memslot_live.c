@@ -136,24 +136,52 @@ static void run_pass(struct memstress *ms, enum exits want, const char *what)
 	check_pass(ms, want, what);
 }
 
-static void case_move(void *arg)
+/*
+ * STRESS_PASSES passes, @change applied over and over while the vCPUs
+ * write; each write accounted for, exits allowed as @exits says.
+ */
+static void churn(struct memstress *ms, void (*change)(struct memstress *ms),
+		  enum exits exits, const char *what)
 {
-	struct memstress *ms = ms_create();
-	int moves = 0;
+	int changes = 0;
 
 	for (int pass = 0; pass < STRESS_PASSES; pass++) {
 		pass_start(ms);
 		do {
-			slot_set(ms, OTHER_GPA, SLOT_SIZE, 0);
-			slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, 0);
-			moves++;
+			change(ms);
+			changes++;
 			usleep(HOST_PAUSE_US);
 		} while (memstress_busy(ms));
 		memstress_wait(ms);
-		check_pass(ms, EXITS_ANY, "moved away and back during the pass");
+		check_pass(ms, exits, what);
 	}
-	printf("# %d moves away and back during %d passes\n", moves,
-	       STRESS_PASSES);
+	printf("# %s: %d times in %d passes\n", what, changes, STRESS_PASSES);
+}
+
+static void move_away_and_back(struct memstress *ms)
+{
+	slot_set(ms, OTHER_GPA, SLOT_SIZE, 0);
+	slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, 0);
+}
+
+static void delete_and_readd(struct memstress *ms)
+{
+	slot_set(ms, MEMSTRESS_GPA, 0, 0);
+	slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, 0);
+}
+
+static void toggle_dirty_logging(struct memstress *ms)
+{
+	slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, KVM_MEM_LOG_DIRTY_PAGES);
+	slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, 0);
+}
+
+static void case_move(void *arg)
+{
+	struct memstress *ms = ms_create();
+
+	churn(ms, move_away_and_back, EXITS_ANY,
+	      "moved away and back during the pass");
 
 	vm_memslot_move(ms->vm, MEMSTRESS_SLOT, OTHER_GPA);
 	run_pass(ms, EXITS_ALL, "old GPAs after the move");
@@ -170,21 +198,9 @@ static void case_move(void *arg)
 static void case_delete(void *arg)
 {
 	struct memstress *ms = ms_create();
-	int deletes = 0;
 
-	for (int pass = 0; pass < STRESS_PASSES; pass++) {
-		pass_start(ms);
-		do {
-			slot_set(ms, MEMSTRESS_GPA, 0, 0);
-			slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, 0);
-			deletes++;
-			usleep(HOST_PAUSE_US);
-		} while (memstress_busy(ms));
-		memstress_wait(ms);
-		check_pass(ms, EXITS_ANY, "deleted and re-added during the pass");
-	}
-	printf("# %d deletes and re-adds during %d passes\n", deletes,
-	       STRESS_PASSES);
+	churn(ms, delete_and_readd, EXITS_ANY,
+	      "deleted and re-added during the pass");
 
 	slot_set(ms, MEMSTRESS_GPA, 0, 0);
 	run_pass(ms, EXITS_ALL, "after the delete");
@@ -198,22 +214,10 @@ static void case_flags(void *arg)
 	struct memstress *ms = ms_create();
 	u64 seen[SLOT_PAGES / 64], written[SLOT_PAGES / 64];
 	u64 touched[SLOT_PAGES / 64];
-	int toggles = 0, missing = 0, extra = 0, exits = 0;
+	int missing = 0, extra = 0, exits = 0;
 
-	for (int pass = 0; pass < STRESS_PASSES; pass++) {
-		pass_start(ms);
-		do {
-			slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE,
-				 KVM_MEM_LOG_DIRTY_PAGES);
-			slot_set(ms, MEMSTRESS_GPA, SLOT_SIZE, 0);
-			toggles++;
-			usleep(HOST_PAUSE_US);
-		} while (memstress_busy(ms));
-		memstress_wait(ms);
-		check_pass(ms, EXITS_NONE, "dirty logging toggled during the pass");
-	}
-	printf("# %d dirty-logging toggles during %d passes\n", toggles,
-	       STRESS_PASSES);
+	churn(ms, toggle_dirty_logging, EXITS_NONE,
+	      "dirty logging toggled during the pass");
 
 	/*
 	 * Logging on for a whole pass of random reads and writes: every write
