@@ -84,6 +84,15 @@ struct kvm_pre_fault_memory {
 	_IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
 #endif
 
+#ifndef KVM_CAP_MEMORY_FAULT_INFO
+#define KVM_CAP_MEMORY_FAULT_INFO	232
+#endif
+
+/* KVM_CAP_DISABLE_QUIRKS2: KVM zaps only a changed slot's SPTEs (6.12). */
+#ifndef KVM_X86_QUIRK_SLOT_ZAP_ALL
+#define KVM_X86_QUIRK_SLOT_ZAP_ALL	(1 << 7)
+#endif
+
 /* KVM_EXIT_MEMORY_FAULT and the kvm_run union member it fills. */
 #ifndef KVM_EXIT_MEMORY_FAULT
 #define KVM_EXIT_MEMORY_FAULT		39

@@ -126,7 +126,11 @@ cp "$isolinux_bin" "$ldlinux" "$tmp/iso/isolinux/"
 # watch rightly fails (memslot_test's dirty-log case). With PML off, KVM
 # dirty-logs by write protection. --vm-append kvm_intel.pml=1 turns it back
 # on (/init passes both to insmod; the later one wins).
-base=${KVMTEST_BOCHS_CMDLINE-quiet tsc=reliable no_timer_check kvm_intel.pml=0}
+# kvm_intel.allow_smaller_maxphyaddr=1: KVM_CAP_SMALLER_MAXPHYADDR, so
+# smaller_maxphyaddr runs here (only vCPUs given a smaller MAXPHYADDR get
+# the #PF intercept and emulation it costs). lane.sh adds
+# kvm.force_emulation_prefix=1 for both back ends.
+base=${KVMTEST_BOCHS_CMDLINE-quiet tsc=reliable no_timer_check kvm_intel.pml=0 kvm_intel.allow_smaller_maxphyaddr=1}
 # PROMPT 0 + TIMEOUT 0 + one DEFAULT label: isolinux boots at once, no menu.
 cat >"$tmp/iso/isolinux/isolinux.cfg" <<EOF
 PROMPT 0

@@ -31,12 +31,12 @@
 #define P_OFFSET	(2 * DATA_SIZE)
 #define ALIAS_GVA	0x500000000000ULL
 
-static struct nested_memstress *ms;
+static struct memstress *ms;
 static u64 bitmap[SLOT_SIZE / PAGE_SIZE / 64];
 
 static void get_log(void)
 {
-	vm_get_dirty_log(ms->vm, NMS_SLOT, bitmap);
+	vm_get_dirty_log(ms->vm, MEMSTRESS_SLOT, bitmap);
 }
 
 static bool dirty(u64 offset)
@@ -54,12 +54,12 @@ static bool check_round(const char *window)
 	for (u64 off = 0; off < DATA_SIZE; off += PAGE_SIZE) {
 		u64 page = off / PAGE_SIZE;
 		int vcpu = page / SLICE_PAGES;
-		u64 want = nms_pattern(ms->params.iteration, vcpu,
+		u64 want = memstress_pattern(ms->args.iteration, vcpu,
 				       page % SLICE_PAGES);
 
 		bad_b += !dirty(off);
 		bad_a += dirty(A_OFFSET + off);
-		bad_data += *(u64 *)addr_gpa2hva(ms->vm, NMS_GPA + off) != want;
+		bad_data += *(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + off) != want;
 	}
 	if (bad_b || bad_a || bad_data)
 		tap_info("%s window: %d L1 pages not logged, %d L2-only GFNs logged, %d pages with wrong data",
@@ -90,57 +90,57 @@ int main(void)
 	nested_require_tdp();
 	ms = nested_memstress_create(NR_VCPUS, SLOT_SIZE,
 				     KVM_MEM_LOG_DIRTY_PAGES);
-	ms->params.slice_size = SLICE_PAGES * PAGE_SIZE;
+	ms->args.slice_size = SLICE_PAGES * PAGE_SIZE;
 	/* The alias: L2 GPAs A map to L1's B; L2 reaches A at ALIAS_GVA. */
-	tdp_map(ms->vm, NMS_GPA + A_OFFSET, NMS_GPA, DATA_SIZE);
-	virt_map(ms->vm, ALIAS_GVA, NMS_GPA + A_OFFSET, DATA_SIZE);
+	tdp_map(ms->vm, MEMSTRESS_GPA + A_OFFSET, MEMSTRESS_GPA, DATA_SIZE);
+	virt_map(ms->vm, ALIAS_GVA, MEMSTRESS_GPA + A_OFFSET, DATA_SIZE);
 
 	tap_plan(4);
 	get_log();	/* start clean */
 
-	ms->params.gva = NMS_GVA;
-	nested_memstress_run(ms);
+	ms->args.gva = MEMSTRESS_GVA;
+	memstress_run(ms);
 	get_log();
 	tap_result(check_round("identity"),
 		   "%d L2s write through the identity map: L1 GFNs logged, nothing else",
 		   NR_VCPUS);
 
-	ms->params.gva = ALIAS_GVA;
-	nested_memstress_run(ms);
+	ms->args.gva = ALIAS_GVA;
+	memstress_run(ms);
 	get_log();
 	tap_result(check_round("alias"),
 		   "%d L2s write through an aliased L2 GPA range: the L1 GFNs are logged, never the L2 GPAs",
 		   NR_VCPUS);
 
 	/* Second round through the alias: pages are write-protected again. */
-	nested_memstress_run(ms);
+	memstress_run(ms);
 	get_log();
 	tap_result(check_round("alias, again"),
 		   "a second round after collecting the log is logged again");
 
 	/* READ-then-WRITE of a fresh page with A/D pre-set in both tables. */
-	preset_dirty(NMS_GVA + P_OFFSET, NMS_GPA + P_OFFSET);
-	ms->params = (struct nms_params){
-		.iteration = ms->params.iteration,
-		.gva = NMS_GVA + P_OFFSET,
+	preset_dirty(MEMSTRESS_GVA + P_OFFSET, MEMSTRESS_GPA + P_OFFSET);
+	ms->args = (struct memstress_args){
+		.iteration = ms->args.iteration,
+		.gva = MEMSTRESS_GVA + P_OFFSET,
 		.slice_size = PAGE_SIZE,
 		.nr_pages = 1,
 		.vcpu_mask = BIT_ULL(0),
-		.write = false,
+		.write_percent = 0,
 	};
-	nested_memstress_run(ms);
+	memstress_run(ms);
 	get_log();	/* collect whatever the read did; re-protect */
-	ms->params.write = true;
-	nested_memstress_run(ms);
+	ms->args.write_percent = 100;
+	memstress_run(ms);
 	get_log();
 	ok = dirty(P_OFFSET) &&
-	     *(u64 *)addr_gpa2hva(ms->vm, NMS_GPA + P_OFFSET) ==
-	     nms_pattern(ms->params.iteration, 0, 0);
+	     *(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + P_OFFSET) ==
+	     memstress_pattern(ms->args.iteration, 0, 0);
 	if (!ok)
 		tap_info("page P: dirty %d, data 0x%llx", dirty(P_OFFSET),
-			 *(u64 *)addr_gpa2hva(ms->vm, NMS_GPA + P_OFFSET));
+			 *(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + P_OFFSET));
 	tap_result(ok, "READ then WRITE with stage-2 and guest dirty bits pre-set: the write is logged");
 
-	nested_memstress_destroy(ms);
+	memstress_destroy(ms);
 	tap_exit();
 }
