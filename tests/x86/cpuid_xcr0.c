@@ -4,8 +4,10 @@
  * takes exactly the state components that CPUID offers.
  *
  * Covers cpuid_test (the guest's CPUID equals the vCPU's entries, bar the
- * bits KVM updates at run time; KVM_GET_CPUID2 returns what was set;
- * KVM_SET_CPUID2 after KVM_RUN only with identical entries, else EBUSY)
+ * bits KVM updates at run time; KVM_GET_CPUID2 returns what was set, and
+ * E2BIG with nent untouched when given too few entries; KVM_SET_CPUID2
+ * after KVM_RUN only with identical entries, not with a changed feature
+ * leaf or MAXPHYADDR)
  * and xcr0_cpuid_test (XSETBV of all offered components works, of any
  * component not offered #GPs, AVX-512's three components only together).
  * Adds: XCR0 without x87, AVX without SSE and XCR index 1 #GP; the same
@@ -145,6 +147,18 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 	}
 }
 
+static bool entries_equal(const struct kvm_cpuid_entry2 *a,
+			  const struct kvm_cpuid_entry2 *b)
+{
+	u32 ra[4] = { a->eax, a->ebx, a->ecx, a->edx };
+	u32 rb[4] = { b->eax, b->ebx, b->ecx, b->edx };
+
+	mask_dynamic(a->function, a->index, ra);
+	mask_dynamic(b->function, b->index, rb);
+	return a->function == b->function && a->index == b->index &&
+	       a->flags == b->flags && !memcmp(ra, rb, sizeof(ra));
+}
+
 static void check_get_cpuid2(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_cpuid2 *set = vcpu->arch.cpuid;
@@ -153,13 +167,51 @@ static void check_get_cpuid2(struct kvm_vcpu *vcpu)
 
 	TEST_ASSERT(got, "out of memory");
 	got->nent = set->nent;
-	case_begin("KVM_GET_CPUID2 returns the entries set");
+	case_begin("KVM_GET_CPUID2 returns the entries set (bar run-time bits)");
 	vcpu_ioctl(vcpu, KVM_GET_CPUID2, got);
 	CHECK_EQ(got->nent, set->nent);
-	CHECK(!memcmp(got->entries, set->entries,
-		      set->nent * sizeof(set->entries[0])),
-	      "KVM_GET_CPUID2 differs from what KVM_SET_CPUID2 was given");
+	for (u32 i = 0; i < set->nent && i < got->nent; i++)
+		CHECK(entries_equal(&got->entries[i], &set->entries[i]),
+		      "entry %u: CPUID 0x%x.%u differs", i,
+		      set->entries[i].function, set->entries[i].index);
+
+	case_begin("KVM_GET_CPUID2 with too few entries: E2BIG, nent untouched");
+	for (u32 n = 0; n < set->nent; n += set->nent - 1 ? set->nent - 1 : 1) {
+		int ret;
+
+		got->nent = n;
+		ret = __vcpu_ioctl(vcpu, KVM_GET_CPUID2, got);
+		CHECK(ret == -1 && errno == E2BIG, "nent %u: rc %d errno %d", n,
+		      ret, errno);
+		CHECK_EQ(got->nent, n);
+	}
 	free(got);
+}
+
+/* KVM_SET_CPUID2 after KVM_RUN with @fn's @reg changed by @change: refused. */
+static void expect_cpuid_change_refused(struct kvm_vcpu *vcpu, u32 fn,
+					int reg, u32 change, const char *what)
+{
+	size_t size = sizeof(struct kvm_cpuid2) +
+		      vcpu->arch.cpuid->nent * sizeof(struct kvm_cpuid_entry2);
+	struct kvm_cpuid2 *c = malloc(size);
+	int ret;
+
+	TEST_ASSERT(c, "out of memory");
+	memcpy(c, vcpu->arch.cpuid, size);
+	for (u32 i = 0; i < c->nent; i++) {
+		u32 *r[4] = { &c->entries[i].eax, &c->entries[i].ebx,
+			      &c->entries[i].ecx, &c->entries[i].edx };
+
+		if (c->entries[i].function == fn && c->entries[i].index == 0)
+			*r[reg] -= change;
+	}
+	ret = __vcpu_ioctl(vcpu, KVM_SET_CPUID2, c);
+	CHECK(ret == -1, "%s after KVM_RUN taken", what);
+	if (ret == -1)
+		printf("# %s after KVM_RUN: errno %d (%s)\n", what, errno,
+		       strerror(errno));
+	free(c);
 }
 
 int main(void)
@@ -167,8 +219,6 @@ int main(void)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_main);
 	struct kvm_cpuid2 *cpuid = vcpu->arch.cpuid;
-	size_t size;
-	int ret;
 
 	TEST_ASSERT(cpuid->nent <= MAX_ENTRIES, "%u CPUID entries", cpuid->nent);
 	memcpy(addr_gva2hva(vm, (u64)expected), cpuid->entries,
@@ -180,18 +230,10 @@ int main(void)
 	check_get_cpuid2(vcpu);
 	vcpu_run_to_done(vcpu, on_sync, NULL);
 
-	case_begin("KVM_SET_CPUID2 after KVM_RUN: same entries taken, changed ones EBUSY");
-	size = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
-	cpuid = malloc(size);
-	TEST_ASSERT(cpuid, "out of memory");
-	memcpy(cpuid, vcpu->arch.cpuid, size);
-	CHECK_EQ(__vcpu_ioctl(vcpu, KVM_SET_CPUID2, cpuid), 0);
-	for (u32 i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 0x1)
-			cpuid->entries[i].ecx ^= BIT(21);	/* X2APIC */
-	ret = __vcpu_ioctl(vcpu, KVM_SET_CPUID2, cpuid);
-	CHECK(ret == -1 && errno == EBUSY, "changed CPUID: rc %d errno %d", ret, errno);
-	free(cpuid);
+	case_begin("KVM_SET_CPUID2 after KVM_RUN: the same entries taken, changes refused");
+	CHECK_EQ(__vcpu_ioctl(vcpu, KVM_SET_CPUID2, vcpu->arch.cpuid), 0);
+	expect_cpuid_change_refused(vcpu, 0x7, CPUID_EBX, 1, "a changed feature leaf");
+	expect_cpuid_change_refused(vcpu, 0x80000008, CPUID_EAX, 1, "a smaller MAXPHYADDR");
 	kvm_vm_free(vm);
 	checks_exit();
 }

@@ -5,7 +5,8 @@
  * The in-tree suite has no program on this ground (its tests inject only
  * as a means to other ends). Checked here: KVM_IRQ_LINE on a GSI routed
  * by the in-kernel IOAPIC (a redirection entry the guest programmed)
- * delivers its vector once per edge; a masked pin delivers nothing, not
+ * delivers its vector; two edges before the vCPU runs coalesce in the
+ * LAPIC's IRR, the next edge is the next interrupt; a masked pin delivers nothing, not
  * even once unmasked; KVM_SIGNAL_MSI delivers to the APIC ID in its
  * address and returns > 0; KVM_INTERRUPT is refused (ENXIO) with an
  * in-kernel PIC and, on a VM without an irqchip, delivers its vector once
@@ -62,7 +63,10 @@ static void guest_irqchip(void)
 
 	ioapic_route(GSI, LINE_VECTOR, false);
 	sync_with_irqs(1);		/* host: two edges on the GSI */
-	GUEST_CASE("KVM_IRQ_LINE: the IOAPIC delivers one interrupt per edge");
+	GUEST_CASE("KVM_IRQ_LINE: two edges while the vCPU is out coalesce in IRR");
+	GUEST_CHECK_EQ(READ_ONCE(irq_count[LINE_VECTOR]), 1);
+	sync_with_irqs(4);		/* host: one edge */
+	GUEST_CASE("KVM_IRQ_LINE: the next edge is the next interrupt");
 	GUEST_CHECK_EQ(READ_ONCE(irq_count[LINE_VECTOR]), 2);
 
 	ioapic_route(GSI, LINE_VECTOR, true);
@@ -87,6 +91,7 @@ static void on_sync_irqchip(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 	switch (uc->args[0]) {
 	case 1:
 	case 2:
+	case 4:
 		for (int i = 0; i < (uc->args[0] == 1 ? 2 : 1); i++) {
 			vm_irq_line(vm, GSI, 1);
 			vm_irq_line(vm, GSI, 0);
