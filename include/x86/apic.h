@@ -139,6 +139,8 @@ struct kvm_vcpu;
  */
 void vm_irqchip_create(struct kvm_vm *vm);
 bool vm_has_lapic(struct kvm_vm *vm);
+/* KVM_CAP_IRQCHIP: default VMs get an in-kernel irqchip and LAPICs. */
+bool kvm_has_irqchip(void);
 
 void vcpu_lapic_get(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
 void vcpu_lapic_set(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);

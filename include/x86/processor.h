@@ -187,6 +187,9 @@ int __vcpu_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 value);
 /* Set the guest function's first @nargs integer arguments (SysV ABI). */
 void vcpu_args_set(struct kvm_vcpu *vcpu, int nargs, ...);
 void vcpu_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+/* Set or clear one feature bit in the vCPU's CPUID (before its first run). */
+void vcpu_cpuid_set_feature(struct kvm_vcpu *vcpu, struct x86_cpu_feature f,
+			    bool on);
 void vcpu_dump(FILE *out, struct kvm_vcpu *vcpu);
 
 /*

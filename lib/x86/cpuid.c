@@ -68,3 +68,22 @@ int kvm_cpu_max_pa_bits(void)
 	/* No leaf 0x80000008 means the architectural minimum. */
 	return bits ? bits : 36;
 }
+
+void vcpu_cpuid_set_feature(struct kvm_vcpu *vcpu, struct x86_cpu_feature f,
+			    bool on)
+{
+	struct kvm_cpuid2 *cpuid = vcpu->arch.cpuid;
+	struct kvm_cpuid_entry2 *e =
+		(struct kvm_cpuid_entry2 *)kvm_cpuid_entry(cpuid, f.function, f.index);
+	u32 *reg;
+
+	TEST_ASSERT(e, "vCPU %u has no CPUID leaf 0x%x.%u", vcpu->id,
+		    f.function, f.index);
+	reg = f.reg == CPUID_EAX ? &e->eax : f.reg == CPUID_EBX ? &e->ebx :
+	      f.reg == CPUID_ECX ? &e->ecx : &e->edx;
+	if (on)
+		*reg |= BIT(f.bit);
+	else
+		*reg &= ~BIT(f.bit);
+	vcpu_set_cpuid(vcpu, cpuid);
+}

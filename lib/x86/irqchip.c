@@ -22,7 +22,7 @@ struct vm_irqchip_state {
 	int nr;
 };
 
-static bool kvm_has_irqchip(void)
+bool kvm_has_irqchip(void)
 {
 	static int has = -1;
 

@@ -193,20 +193,10 @@ static void case_x2apic_needs_cpuid(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_efer_probe);
-	struct kvm_cpuid2 *cpuid;
 	struct kvm_sregs good, bad;
-	size_t size;
 
 	case_begin("x2APIC mode refused when the vCPU's CPUID has no X2APIC");
-	size = sizeof(*cpuid) + vcpu->arch.cpuid->nent * sizeof(cpuid->entries[0]);
-	cpuid = malloc(size);
-	TEST_ASSERT(cpuid, "out of memory");
-	memcpy(cpuid, vcpu->arch.cpuid, size);
-	for (u32 i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 1)
-			cpuid->entries[i].ecx &= ~BIT(21);
-	vcpu_set_cpuid(vcpu, cpuid);
-	free(cpuid);
+	vcpu_cpuid_set_feature(vcpu, X86_FEATURE_X2APIC, false);
 	vcpu_sregs_get(vcpu, &good);
 	bad = good;
 	bad.apic_base = APIC_DEFAULT_GPA | MSR_IA32_APICBASE_ENABLE |
