@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "nested/nested_memstress.h"
+#include "internal.h"
 
 #define NMS_L2_STACK	PAGE_SIZE
 

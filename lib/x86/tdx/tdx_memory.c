@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "internal.h"
 #include "tdx/tdx.h"
 
 int __vm_set_memory_attributes(struct kvm_vm *vm, u64 gpa, u64 size,
