@@ -80,6 +80,7 @@ struct kvm_vm {
 	struct kvm_mmu stage2_mmu;	/* EPT/NPT an L1 gives its L2 */
 
 	u64 vaddr_next;		/* bump pointer for vm_vaddr_alloc() */
+	struct ucall_transport ucall;	/* zero: the architecture's own */
 	struct kvm_vm_arch arch;
 };
 
