@@ -11,6 +11,7 @@
 #include <linux/falloc.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "private_mem.h"
 
 int __vm_create_guest_memfd(struct kvm_vm *vm, u64 size, u64 flags)

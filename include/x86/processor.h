@@ -164,6 +164,11 @@ struct kvm_vm_arch {
 	u64 idt;		/* GVA of the shared IDT */
 	bool has_gbpages;
 	enum vm_irqchip irqchip;
+	/*
+	 * vcpu_alloc_nested_state() calls so far: each copied the stage-2
+	 * root (or its absence), so stage-2 cannot be enabled after them.
+	 */
+	int nested_states;
 };
 
 struct kvm_vcpu_arch {
@@ -209,24 +214,11 @@ void kvm_x86_state_free(struct kvm_x86_state *st);
  */
 void vm_migrate(struct kvm_vm *vm);
 
-/* Library-internal x86 hooks called by the common VM/vCPU code. */
-void x86_vm_init(struct kvm_vm *vm);
-void x86_vm_open(struct kvm_vm *vm);	/* each KVM VM opened for @vm */
-void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code);
-void x86_vcpu_reopen(struct kvm_vcpu *vcpu);
 
 /* Guest-side instructions. */
 static inline void outb(u16 port, u8 value)
 {
 	__asm__ volatile("outb %b0, %w1" : : "a"(value), "Nd"(port));
-}
-
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	__asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port));
-	return v;
 }
 
 static inline u64 rdmsr(u32 msr)

@@ -5,6 +5,7 @@
  * is cut into guest_memfd pieces across slots, and what each VM type
  * declares about itself.
  */
+#include "internal.h"
 #include "private_vm.h"
 #include "test_check.h"
 

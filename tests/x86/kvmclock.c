@@ -20,7 +20,7 @@
 
 #define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
-#define KVM_FEATURE_CLOCKSOURCE2 KVM_X86_FEATURE(0x40000001, 0, CPUID_EAX, 3)
+#define X86_FEATURE_KVMCLOCK2 KVM_X86_FEATURE(0x40000001, 0, CPUID_EAX, 3)
 #define NSEC_PER_SEC		1000000000ULL
 /* How far the guest's clock may run past a value the host set, here. */
 #define SLACK_NS		(10 * NSEC_PER_SEC)
@@ -194,7 +194,7 @@ int main(void)
 	struct ctx c = { 0 };
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_ADJUST_CLOCK) > 0);
-	TEST_REQUIRE(kvm_cpu_has(KVM_FEATURE_CLOCKSOURCE2));
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_KVMCLOCK2));
 	c.realtime_ok = kvm_check_cap(KVM_CAP_ADJUST_CLOCK) & KVM_CLOCK_REALTIME;
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_main);

@@ -26,6 +26,7 @@
 #include "kvm_util.h"
 #include "desc.h"
 #include "tdx_internal.h"
+#include "internal.h"
 
 #define TDX_DEFAULT_MEM		(64 * MiB)
 #define TDX_VADDR_BASE		(1ULL << 32)
@@ -271,7 +272,7 @@ struct kvm_vm *tdx_vm_create(const struct tdx_vm_options *opts, int nr_vcpus,
 	kvm_mmu_init(vm, &vm->mmu, 4, &arch);
 
 	vm_load_image(vm);
-	x86_vm_init(vm);
+	vm_arch_init(vm);
 
 	/* The stub keeps running at its physical address once paging is on. */
 	kvm_mmu_map(vm, &vm->mmu, TDX_BOOT_REGION_GPA, TDX_BOOT_REGION_GPA,
@@ -296,8 +297,8 @@ struct kvm_vm *tdx_vm_create(const struct tdx_vm_options *opts, int nr_vcpus,
 		    TDX_SHARED_GPA, MiB, KVM_MMU_RW | KVM_MMU_SHARED);
 
 	write_guest_global(vm, tdx_guest_s_bit, vm->mmu.arch.s_bit);
-	write_guest_global(vm, ucall_arch_guest_hook, tdx_guest_ucall);
-	ucall_arch_host_hook = tdx_get_ucall;
+	vm_set_ucall_transport(vm, &(struct ucall_transport){
+		.guest_do = tdx_guest_ucall, .host_get = tdx_get_ucall });
 
 	for (int i = 0; i < nr_vcpus; i++) {
 		struct kvm_vcpu *vcpu = tdx_vcpu_add(vm, i, guest_code);
@@ -368,11 +369,6 @@ bool tdx_vm_finalized(struct kvm_vm *vm)
 int tdx_vm_gpaw(struct kvm_vm *vm)
 {
 	return to_tdx(vm)->gpaw;
-}
-
-const struct kvm_tdx_capabilities *tdx_vm_caps(struct kvm_vm *vm)
-{
-	return to_tdx(vm)->caps;
 }
 
 void tdx_vcpu_args_set(struct kvm_vcpu *vcpu, int nargs, ...)

@@ -65,9 +65,12 @@ static void l1_fault_forever(struct nested_state *s)
 
 	l2_setup(s, l2_fault_forever, l2_stack + sizeof(l2_stack));
 	for (;;) {
+		struct l2_exit ex;
+
 		WRITE_ONCE(*pte, 0);
 		l2_tdp_flush(s);
-		L2_ASSERT_TDP_FAULT(l2_run(s), DATA_GPA, KVM_MMU_WRITE);
+		ex = l2_run(s);
+		L2_ASSERT_TDP_FAULT(ex, DATA_GPA, KVM_MMU_WRITE);
 		WRITE_ONCE(*pte, good);
 		l2_tdp_flush(s);
 		l2_run_to_hypercall(s, HC_ROUND);
