@@ -454,6 +454,9 @@ run shardrun -g order --shard 2/3 -o "$tmp/shardrun.d"
 # (Equal timeouts: the names decide, so this slice is known.)
 check "--shard: runs its slice" eval '[[ $rc == 0 && "$(tap_names "$tmp/shardrun.out")" == "slow_first pass" ]]'
 check "--shard: junit names the shard" has "$tmp/shardrun.d/junit.xml" "kvmtest (shard 2/3)"
+run shardempty -t pass --shard 2/3 -o "$tmp/shardempty.d"
+check "--shard: an empty slice is an empty run (plan 1..0, junit.xml)" \
+	eval '[[ $rc == 0 ]] && tap_valid "$tmp/shardempty.out" 0 && test -s "$tmp/shardempty.d/junit.xml"'
 bad_input "--shard 0/2" --shard 0/2
 bad_input "--shard 3/2" --shard 3/2
 bad_input "--shard x" --shard x
