@@ -181,7 +181,7 @@ else
 	# own limit, so a loaded machine's slow boot does not count.)
 	printf 'hang\n' >"$tmp/hang"
 	KVMTEST_VM_STALL=10 run "a hang after the tests started: 10 s of silence, exit 1" 1 "printed nothing for 10s" \
-		--vm --vm-timeout 900 "${common[@]}" --expect "$tmp/hang"
+		--vm --boot-timeout 600 --vm-timeout 900 "${common[@]}" --expect "$tmp/hang"
 
 	# insmod of modules from another kernel: a lane failure that says so.
 	other=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | grep -vxF "$kernel" | tail -n 1)
