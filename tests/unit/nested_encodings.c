@@ -292,6 +292,16 @@ static void exit_decoding(void)
 	svm_exit_decode(SVM_EXIT_EXCP_BASE + UD_VECTOR, 0, 0, &ex);
 	CHECK(ex.kind == L2_EXIT_EXCEPTION && ex.vector == UD_VECTOR,
 	      "#UD exit -> %s vector %d", l2_exit_kind_name(ex.kind), ex.vector);
+	CHECK(!ex.has_error_code, "#UD has no error code");
+	svm_exit_decode(SVM_EXIT_EXCP_BASE + PF_VECTOR, 0x6, 0xdead000, &ex);
+	CHECK(ex.kind == L2_EXIT_EXCEPTION && ex.has_error_code &&
+	      ex.error_code == 0x6 && ex.fault_addr == 0xdead000,
+	      "#PF exit: error code 0x%x, CR2 0x%llx", ex.error_code,
+	      ex.fault_addr);
+	svm_exit_decode(SVM_EXIT_SHUTDOWN, 0, 0, &ex);
+	CHECK(ex.kind == L2_EXIT_SHUTDOWN, "SHUTDOWN -> %s", l2_exit_kind_name(ex.kind));
+	svm_exit_decode(SVM_EXIT_INTR, 0, 0, &ex);
+	CHECK(ex.kind == L2_EXIT_INTERRUPT, "INTR -> %s", l2_exit_kind_name(ex.kind));
 	svm_exit_decode(SVM_EXIT_VINTR, 0, 0, &ex);
 	CHECK(ex.kind == L2_EXIT_OTHER && ex.raw == SVM_EXIT_VINTR, "VINTR");
 	CHECK(svm_exit_insn_len(SVM_EXIT_VMMCALL) == 3 &&
@@ -335,6 +345,20 @@ static void exit_decoding(void)
 			INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | UD_VECTOR,
 			&ex);
 	CHECK(ex.kind == L2_EXIT_EXCEPTION && ex.vector == UD_VECTOR, "#UD");
+	vmx_exit_decode(EXIT_REASON_EXCEPTION_NMI, 0xbad000, 0,
+			INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
+			INTR_INFO_ERROR_CODE | PF_VECTOR, &ex);
+	CHECK(ex.kind == L2_EXIT_EXCEPTION && ex.has_error_code &&
+	      ex.fault_addr == 0xbad000, "#PF: error code valid, CR2 from the qualification");
+	vmx_exit_decode(EXIT_REASON_TRIPLE_FAULT, 0, 0, 0, &ex);
+	CHECK(ex.kind == L2_EXIT_SHUTDOWN, "triple fault -> %s", l2_exit_kind_name(ex.kind));
+	vmx_exit_decode(EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0, 0, &ex);
+	CHECK(ex.kind == L2_EXIT_INTERRUPT, "external interrupt -> %s",
+	      l2_exit_kind_name(ex.kind));
+	CHECK(x86_exception_has_error_code(DF_VECTOR) &&
+	      x86_exception_has_error_code(GP_VECTOR) &&
+	      !x86_exception_has_error_code(DE_VECTOR) &&
+	      !x86_exception_has_error_code(BP_VECTOR), "error-code vectors");
 	vmx_exit_decode(EXIT_REASON_EXCEPTION_NMI, 0, 0,
 			INTR_INFO_VALID | (2U << INTR_INFO_TYPE_SHIFT) | 2, &ex);
 	CHECK(ex.kind == L2_EXIT_OTHER, "an NMI is not an exception exit");

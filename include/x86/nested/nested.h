@@ -86,6 +86,7 @@ enum l2_exit_kind {
 	L2_EXIT_EXCEPTION,	/* an intercepted exception */
 	L2_EXIT_SHUTDOWN,	/* SVM SHUTDOWN / VMX triple fault */
 	L2_EXIT_TDP_MISCONFIG,	/* EPT misconfiguration: an entry EPT forbids */
+	L2_EXIT_INTERRUPT,	/* an intercepted external interrupt */
 	L2_EXIT_OTHER,
 };
 
@@ -264,6 +265,12 @@ void l2_set_cr2(struct nested_state *s, u64 cr2);
  * VMX: returns false there when @on is false (cannot be turned off).
  */
 bool l2_intercept_hypercall(struct nested_state *s, bool on);
+/*
+ * Whether external interrupts arriving while L2 runs exit to L1 (SVM: INTR
+ * intercept and V_INTR_MASKING; VMX: external-interrupt exiting, not
+ * acknowledged on exit) or are delivered through L2's IDT by L2's IF.
+ */
+void l2_intercept_interrupts(struct nested_state *s, bool on);
 /* Intercept (or not) L2's shutdown; VMX: triple faults always exit. */
 bool l2_intercept_shutdown(struct nested_state *s, bool on);
 /* L2's TSC = L1's TSC + @offset (TSC offsetting on, both vendors). */

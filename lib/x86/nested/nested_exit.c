@@ -54,6 +54,9 @@ void svm_exit_decode(u64 code, u64 info1, u64 info2, struct l2_exit *ex)
 	case SVM_EXIT_SHUTDOWN:
 		ex->kind = L2_EXIT_SHUTDOWN;
 		break;
+	case SVM_EXIT_INTR:
+		ex->kind = L2_EXIT_INTERRUPT;
+		break;
 	case SVM_EXIT_IOIO:
 		/* One-hot SZ8/SZ16/SZ32 at bits 4-6 read as 1, 2, 4. */
 		exit_io(ex, info1 >> SVM_IOIO_PORT_SHIFT,
@@ -104,6 +107,9 @@ void vmx_exit_decode(u32 reason, u64 qual, u64 gpa, u32 intr_info,
 		break;
 	case EXIT_REASON_TRIPLE_FAULT:
 		ex->kind = L2_EXIT_SHUTDOWN;
+		break;
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		ex->kind = L2_EXIT_INTERRUPT;
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
 		exit_io(ex, qual >> VMX_IO_PORT_SHIFT, qual & VMX_IO_IN,
@@ -160,6 +166,7 @@ const char *l2_exit_kind_name(enum l2_exit_kind kind)
 	case L2_EXIT_EXCEPTION: return "EXCEPTION";
 	case L2_EXIT_SHUTDOWN: return "SHUTDOWN";
 	case L2_EXIT_TDP_MISCONFIG: return "TDP_MISCONFIG";
+	case L2_EXIT_INTERRUPT: return "INTERRUPT";
 	default: return "OTHER";
 	}
 }

@@ -221,3 +221,20 @@ void l2_intercept_rdtsc(struct nested_state *s, bool on)
 	else
 		vmx_set_proc_control(CPU_RDTSC_EXITING, on);
 }
+
+void l2_intercept_interrupts(struct nested_state *s, bool on)
+{
+	u32 pin;
+
+	if (s->vendor == NESTED_SVM) {
+		vmcb_set_bit(s->svm.vmcb->control.intercept_misc1,
+			     SVM_INTERCEPT_INTR, on);
+		vmcb_set_bit(s->svm.vmcb->control.int_ctl,
+			     SVM_V_INTR_MASKING, on);
+		return;
+	}
+	pin = vmread(PIN_BASED_VM_EXEC_CONTROL);
+	GUEST_ASSERT(!vmwrite(PIN_BASED_VM_EXEC_CONTROL,
+			      on ? pin | PIN_EXT_INTR_EXITING :
+				   pin & ~PIN_EXT_INTR_EXITING));
+}
