@@ -207,6 +207,13 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu);
 void vcpu_load_state(struct kvm_vcpu *vcpu, struct kvm_x86_state *st);
 void kvm_x86_state_free(struct kvm_x86_state *st);
 /*
+ * Whether two saved states are the same, bar what moves on its own (the
+ * TSC and other time counters, the APIC timer's current count); if not, the first difference is
+ * described in @why.
+ */
+bool kvm_x86_state_same(const struct kvm_x86_state *a,
+			const struct kvm_x86_state *b, char *why, size_t len);
+/*
  * Migrate the whole VM, as a VMM would, into a new KVM VM over the same
  * memory: every vCPU's pending exit finished, its state saved (its LAPIC
  * included), the VM-wide state saved (kvmclock, the in-kernel PICs and

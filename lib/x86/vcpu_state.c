@@ -27,6 +27,7 @@ struct kvm_x86_state {
 	struct kvm_xcrs xcrs;
 	bool has_xcrs;
 	struct kvm_xsave *xsave;	/* KVM_CAP_XSAVE2's size, if larger */
+	size_t xsave_size;
 	struct kvm_msrs *msrs;
 	struct kvm_nested_state *nested;	/* NULL without the cap */
 };
@@ -141,7 +142,8 @@ struct kvm_x86_state *vcpu_save_state(struct kvm_vcpu *vcpu)
 	if (st->has_xcrs)
 		vcpu_ioctl(vcpu, KVM_GET_XCRS, &st->xcrs);
 
-	st->xsave = calloc(1, xsave2 ? (size_t)xsave_size : sizeof(*st->xsave));
+	st->xsave_size = xsave2 ? (size_t)xsave_size : sizeof(*st->xsave);
+	st->xsave = calloc(1, st->xsave_size);
 	TEST_ASSERT(st->xsave, "out of memory");
 	if (xsave2)
 		vcpu_ioctl(vcpu, KVM_GET_XSAVE2, st->xsave);
@@ -175,6 +177,127 @@ void vcpu_load_state(struct kvm_vcpu *vcpu, struct kvm_x86_state *st)
 	if (st->nested)
 		vcpu_ioctl(vcpu, KVM_SET_NESTED_STATE, st->nested);
 	vcpu_regs_set(vcpu, &st->regs);
+}
+
+static u64 msr_in(const struct kvm_msrs *m, u32 index, bool *found)
+{
+	for (u32 i = 0; i < m->nmsrs; i++)
+		if (m->entries[i].index == index) {
+			*found = true;
+			return m->entries[i].data;
+		}
+	*found = false;
+	return 0;
+}
+
+/*
+ * Counters of time: the TSC, APERF/MPERF, Hyper-V's VP runtime and
+ * reference counter.
+ */
+static bool msr_moves_by_itself(u32 index)
+{
+	return index == MSR_IA32_TSC || index == 0xe7 || index == 0xe8 ||
+	       index == 0x40000010 || index == 0x40000020;
+}
+
+static size_t first_difference(const void *a, const void *b, size_t size)
+{
+	const u8 *pa = a, *pb = b;
+	size_t i = 0;
+
+	while (i < size && pa[i] == pb[i])
+		i++;
+	return i;
+}
+
+/*
+ * SVM in guest mode reports L1's saved state (vmcb01's save area) in the
+ * VMCB12 slot, DR6 and DR7 included, but KVM_SET_NESTED_STATE loads
+ * neither (svm_copy_vmrun_state()): #VMEXIT resets both, so nothing is
+ * lost, yet they read back as reset. Everything else must match.
+ */
+#define SVM_NESTED_SAVE_AREA	0x400
+#define SVM_SAVE_DR7		0x160	/* then DR6 at 0x168 */
+
+static bool nested_same(const struct kvm_nested_state *a,
+			const struct kvm_nested_state *b)
+{
+	size_t dr = offsetof(struct kvm_nested_state, data) +
+		    SVM_NESTED_SAVE_AREA + SVM_SAVE_DR7;
+	u8 *ca, *cb;
+	bool same;
+
+	if (a->size != b->size)
+		return false;
+	if (a->format != KVM_STATE_NESTED_FORMAT_SVM || a->size < dr + 16)
+		return !memcmp(a, b, a->size);
+	ca = malloc(a->size);
+	cb = malloc(a->size);
+	TEST_ASSERT(ca && cb, "out of memory");
+	memcpy(ca, a, a->size);
+	memcpy(cb, b, a->size);
+	memset(ca + dr, 0, 16);
+	memset(cb + dr, 0, 16);
+	same = !memcmp(ca, cb, a->size);
+	free(ca);
+	free(cb);
+	return same;
+}
+
+#define DIFFER(what, ...)							({ snprintf(why, len, what, ##__VA_ARGS__); false; })
+
+bool kvm_x86_state_same(const struct kvm_x86_state *a,
+			const struct kvm_x86_state *b, char *why, size_t len)
+{
+	struct kvm_lapic_state la, lb;
+
+	if (memcmp(&a->regs, &b->regs, sizeof(a->regs)))
+		return DIFFER("registers (RIP 0x%llx vs 0x%llx)", a->regs.rip,
+			      b->regs.rip);
+	if (memcmp(&a->sregs, &b->sregs, sizeof(a->sregs)))
+		return DIFFER("special registers");
+	if (memcmp(&a->events, &b->events, sizeof(a->events)))
+		return DIFFER("vCPU events");
+	if (a->mp_state.mp_state != b->mp_state.mp_state)
+		return DIFFER("MP state %u vs %u", a->mp_state.mp_state,
+			      b->mp_state.mp_state);
+	if (memcmp(&a->debugregs, &b->debugregs, sizeof(a->debugregs)))
+		return DIFFER("debug registers");
+	if (a->has_xcrs && memcmp(&a->xcrs, &b->xcrs, sizeof(a->xcrs)))
+		return DIFFER("XCRs (XCR0 0x%llx vs 0x%llx)", a->xcrs.xcrs[0].value,
+			      b->xcrs.xcrs[0].value);
+	if (a->xsave_size != b->xsave_size ||
+	    memcmp(a->xsave, b->xsave, a->xsave_size))
+		return DIFFER("XSAVE area");
+	for (u32 i = 0; i < a->msrs->nmsrs; i++) {
+		const struct kvm_msr_entry *e = &a->msrs->entries[i];
+		bool found;
+		u64 v = msr_in(b->msrs, e->index, &found);
+
+		if (msr_moves_by_itself(e->index))
+			continue;
+		if (!found || v != e->data)
+			return DIFFER("MSR 0x%x: 0x%llx vs %s0x%llx", e->index,
+				      (unsigned long long)e->data,
+				      found ? "" : "(missing) ", (unsigned long long)v);
+	}
+	/* So does the APIC timer's current count. */
+	la = a->lapic;
+	lb = b->lapic;
+	*(u32 *)&la.regs[APIC_TMCCT] = *(u32 *)&lb.regs[APIC_TMCCT] = 0;
+	if (a->has_lapic != b->has_lapic || memcmp(&la, &lb, sizeof(la)))
+		return DIFFER("LAPIC state");
+	if (!a->nested != !b->nested ||
+	    (a->nested && !nested_same(a->nested, b->nested))) {
+		size_t at = a->nested && b->nested ?
+			    first_difference(a->nested, b->nested,
+					     min_t(u32, a->nested->size, b->nested->size)) : 0;
+
+		return DIFFER("nested state (size %u vs %u, first difference at byte 0x%zx)",
+			      a->nested ? a->nested->size : 0,
+			      b->nested ? b->nested->size : 0, at);
+	}
+	return true;
 }
 
 void kvm_x86_state_free(struct kvm_x86_state *st)
