@@ -275,10 +275,10 @@ static void case_deleted(void *arg)
 	CHECK(!__pre_fault(&c, &r), "pre-faulting slot B");
 	vm_memslot_delete(c.vm, SLOT_B);
 	r = (struct kvm_pre_fault_memory){ .gpa = GPA_B, .size = SIZE_B };
-	spin_guard(3);
+	spin_guard(2);
 	ret = __pre_fault(&c, &r);
 	alarm(0);
-	CHECK(!alarm_fired, "KVM_PRE_FAULT_MEMORY spun for 3 s until interrupted by a signal (errno %d): a stale root is retried forever",
+	CHECK(!alarm_fired, "KVM_PRE_FAULT_MEMORY spun for 2 s until interrupted by a signal (errno %d): a stale root is retried forever",
 	      errno);
 	if (!alarm_fired)
 		CHECK(ret == -1 && errno == ENOENT && r.size == SIZE_B,
