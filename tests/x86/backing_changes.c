@@ -24,7 +24,7 @@
 #define DATA_SLOT	1
 #define DATA_GPA	0x40000000ULL
 #define DATA_GVA	0x520000000000ULL
-#define NR_PAGES	1024		/* 4 MiB: two THPs when aligned */
+#define NR_PAGES	512		/* 2 MiB: one THP when aligned */
 
 enum op {
 	OP_READ,	/* one page: report its value */
@@ -222,9 +222,9 @@ static void case_dontneed_anon(void *arg)
 
 static void case_dontneed_thp(void *arg)
 {
-	/* A 4 KiB hole in the middle of the second THP. */
+	/* A 4 KiB hole in the middle of the THP. */
 	case_discard(VM_MEM_ANON_THP, MADV_DONTNEED,
-		     (struct range){ 512 + 200, 1, 1, true },
+		     (struct range){ 200, 1, 1, true },
 		     "THP, MADV_DONTNEED of one page inside a huge page: only it reads as zeros");
 }
 
@@ -272,7 +272,7 @@ static void case_protect(void *arg)
 	struct vm_ctx c = setup(VM_MEM_ANON);
 	struct range r = { 0, 0, 1, false };
 	u64 page = 300, seen = 0, v = value_of(page, 7);
-	u8 *range = c.mem + 256 * PAGE_SIZE;
+	u8 *range = c.mem + 256 * PAGE_SIZE;	/* the second half */
 
 	guest_write_all(&c, 1);
 	TEST_ASSERT(!mprotect(range, 256 * PAGE_SIZE, pc->prot), "mprotect");

@@ -14,11 +14,14 @@
  * may log a page only read: its read fault maps it writable); random access with a write
  * percentage; GET leaving bits set until CLEAR under manual protect,
  * partial clears, INITIALLY_SET's all-ones start; and the argument rules
- * of KVM_CLEAR_DIRTY_LOG and of enabling the capability.
+ * of KVM_CLEAR_DIRTY_LOG and of enabling the capability. With --nested
+ * the same passes run in L2s under stage-2 (vmx_dirty_log_test ground,
+ * there one L2 writing a few pages, checked one by one).
  */
 #include <unistd.h>
 
 #include "memstress.h"
+#include "nested/nested_memstress.h"
 #include "test_check.h"
 
 #define NR_VCPUS	4
@@ -29,13 +32,26 @@
 
 /* Between two collections: the vCPUs need the CPU (one in the Intel lane). */
 #define HOST_PAUSE_US	500
+#define CONCURRENT_PASSES	3
 
 typedef u64 bitmap_t[BITMAP_WORDS];
 
+/* --nested: the same workload run by L2s, each under its vCPU's L1. */
+static bool nested;
+
+/* The workload in its placement, sequential writes to every page. */
+static struct memstress *ms_create_seq(u32 slot_flags)
+{
+	if (nested)
+		return nested_memstress_create(NR_VCPUS, SLOT_PAGES * PAGE_SIZE,
+					       slot_flags);
+	return memstress_create(NR_VCPUS, SLOT_PAGES * PAGE_SIZE, slot_flags,
+				VM_MEM_ANON);
+}
+
 static struct memstress *ms_create(u32 slot_flags)
 {
-	struct memstress *ms = memstress_create(NR_VCPUS, SLOT_PAGES * PAGE_SIZE,
-						slot_flags, VM_MEM_ANON);
+	struct memstress *ms = ms_create_seq(slot_flags);
 
 	ms->args.random = true;
 	ms->args.write_percent = 50;
@@ -163,8 +179,7 @@ static void or_into(u64 *dst, const u64 *src)
 /* A sequential all-write pass: each vCPU's pattern on each page of its slice. */
 static void case_workload(void *arg)
 {
-	struct memstress *ms = memstress_create(NR_VCPUS, SLOT_PAGES * PAGE_SIZE,
-						0, VM_MEM_ANON);
+	struct memstress *ms = ms_create_seq(0);
 	int wrong = 0;
 
 	memstress_run(ms);
@@ -276,7 +291,7 @@ static void case_concurrent(void *arg)
 
 	if (manual)
 		enable_manual(ms, KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
-	for (int pass = 1; pass <= 4; pass++) {
+	for (int pass = 1; pass <= CONCURRENT_PASSES; pass++) {
 		memset(uni, 0, sizeof(uni));
 		memstress_start(ms);
 		do {
@@ -296,7 +311,8 @@ static void case_concurrent(void *arg)
 		expect_pass(ms, &e);
 		check_log(uni, &e, "union of one pass's collections");
 	}
-	printf("# %d collections during 4 passes\n", collections);
+	printf("# %d collections during %d passes\n", collections,
+	       CONCURRENT_PASSES);
 	memstress_destroy(ms);
 }
 
@@ -351,8 +367,15 @@ static void case_rules(void *arg)
 	memstress_destroy(ms);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--nested")) {
+		nested = true;
+		nested_require_tdp();
+	} else if (argc > 1) {
+		fprintf(stderr, "usage: %s [--nested]\n", argv[0]);
+		return 2;
+	}
 	run_case(case_workload, NULL,
 		 "memstress: %d vCPUs each write their own slice", NR_VCPUS);
 	run_case(case_get, NULL,

@@ -15,6 +15,7 @@
  * slot gives ENOENT with and without the slot-zap quirk.
  */
 #include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -29,6 +30,7 @@
 #define SIZE_B		(2 * MiB)
 #define GVA_A		0x580000000000ULL
 #define GVA_B		(GVA_A + (GPA_B - GPA_A))
+#define SPIN_GUARD_MS	250
 
 /* What the guest touches next. */
 static struct {
@@ -124,14 +126,20 @@ static int __pre_fault(struct ctx *c, struct kvm_pre_fault_memory *r)
 	return ret;
 }
 
-/* A SIGALRM after @secs interrupts a KVM_PRE_FAULT_MEMORY that spins. */
-static void spin_guard(unsigned int secs)
+/*
+ * A SIGALRM after @ms interrupts a KVM_PRE_FAULT_MEMORY that spins. Short:
+ * under Bochs a guest second is minutes of wall time, and a pre-fault of
+ * 2 MiB that works takes far less than this on any lane.
+ */
+static void spin_guard(unsigned int ms)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct itimerval it = { .it_value = { .tv_sec = ms / 1000,
+					      .tv_usec = ms % 1000 * 1000 } };
 
 	sigaction(SIGALRM, &sa, NULL);
 	alarm_fired = 0;
-	alarm(secs);
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static u64 mapped_bytes(struct ctx *c)
@@ -275,11 +283,11 @@ static void case_deleted(void *arg)
 	CHECK(!__pre_fault(&c, &r), "pre-faulting slot B");
 	vm_memslot_delete(c.vm, SLOT_B);
 	r = (struct kvm_pre_fault_memory){ .gpa = GPA_B, .size = SIZE_B };
-	spin_guard(3);
+	spin_guard(SPIN_GUARD_MS);
 	ret = __pre_fault(&c, &r);
 	alarm(0);
-	CHECK(!alarm_fired, "KVM_PRE_FAULT_MEMORY spun for 3 s until interrupted by a signal (errno %d): a stale root is retried forever",
-	      errno);
+	CHECK(!alarm_fired, "KVM_PRE_FAULT_MEMORY spun for %d ms until interrupted by a signal (errno %d): a stale root is retried forever",
+	      SPIN_GUARD_MS, errno);
 	if (!alarm_fired)
 		CHECK(ret == -1 && errno == ENOENT && r.size == SIZE_B,
 			      "after deleting slot B: returned %d errno %d, 0x%llx left; expected ENOENT",
