@@ -37,6 +37,23 @@ enum pg_level {
 #define PG_LEVEL_SIZE(l)	(1ULL << PG_LEVEL_SHIFT(l))
 #define PTES_PER_TABLE		512
 
+/*
+ * Messages name a level by the size its entries map ("2 MiB"), never by
+ * the enum's number: KVM and the SDM count from 1 at the 4 KiB level
+ * (PG_LEVEL_4K is 1 in KVM), this enum from 0, and a bare number
+ * misleads whoever reads the other. Dumps print L1 for the 4 KiB level,
+ * as KVM does.
+ */
+static inline const char *pg_level_name(int level)
+{
+	static const char *const names[] = {
+		"4 KiB", "2 MiB", "1 GiB", "512 GiB", "256 TiB",
+	};
+
+	return level >= 0 && level < (int)ARRAY_SIZE(names) ? names[level] :
+	       "no such";
+}
+
 /* Format-independent access rights and attributes of a mapping. */
 #define KVM_MMU_READ		BIT(0)
 #define KVM_MMU_WRITE		BIT(1)

@@ -284,14 +284,13 @@ void kvm_mmu_map_level(struct kvm_vm *vm, struct kvm_mmu *mmu, u64 vaddr,
 
 	TEST_ASSERT(level == PG_LEVEL_ANY ||
 		    (level >= PG_LEVEL_4K && level <= mmu->arch.max_leaf_level),
-		    "kvm_mmu_map: level %d leaves at 0x%llx are not supported by this mmu (max level %d)",
-		    level, vaddr, mmu->arch.max_leaf_level);
+		    "kvm_mmu_map: %s leaves at 0x%llx are not supported by this mmu (largest: %s)",
+		    pg_level_name(level), vaddr,
+		    pg_level_name(mmu->arch.max_leaf_level));
 	if (level != PG_LEVEL_ANY)
 		TEST_ASSERT(IS_ALIGNED(vaddr | paddr | size, PG_LEVEL_SIZE(level)),
-			    "kvm_mmu_map: 0x%llx -> 0x%llx (+0x%llx) is not aligned to level %d pages",
-			    vaddr,
-			    paddr,
-			    size, level);
+			    "kvm_mmu_map: 0x%llx -> 0x%llx (+0x%llx) is not aligned to %s pages",
+			    vaddr, paddr, size, pg_level_name(level));
 	TEST_ASSERT(IS_ALIGNED(paddr, PAGE_SIZE),
 		    "kvm_mmu_map: paddr 0x%llx is not 4 KiB aligned",
 		    paddr);
@@ -407,8 +406,7 @@ static void dump_table(FILE *out, struct kvm_vm *vm, struct kvm_mmu *mmu,
 		if (!pte_present(mmu, pte))
 			continue;
 		fprintf(out, "%*sL%d[%3d] 0x%016llx: 0x%016llx", 2 * (top_level(mmu) - level), "",
-			level, i, vaddr,
-			pte);
+			level + 1, i, vaddr, pte);
 		if (pte_is_leaf(mmu, pte, level)) {
 			unsigned int prot = kvm_mmu_pte_prot(mmu, pte);
 
@@ -454,30 +452,27 @@ static void verify_table(struct kvm_vm *vm, struct kvm_mmu *mmu,
 		if (!pte_present(mmu, pte))
 			continue;
 		TEST_ASSERT(!(pte & v->addr_bits & ~(a->addr_mask | a->s_bit | a->c_bit)),
-			    "kvm_mmu_verify: L%d entry for 0x%llx sets address bits beyond MAXPHYADDR: 0x%llx",
-			    level, vaddr,
-			    pte);
+			    "kvm_mmu_verify: %s-level entry for 0x%llx sets address bits beyond MAXPHYADDR: 0x%llx",
+			    pg_level_name(level), vaddr, pte);
 		if (!pte_is_leaf(mmu, pte, level)) {
 			paddr = pte & a->addr_mask;
 			TEST_ASSERT(vm_gpa_range_backed(vm, paddr, PAGE_SIZE),
-				    "kvm_mmu_verify: L%d entry for 0x%llx points to GPA 0x%llx outside guest memory",
-				    level, vaddr,
-				    paddr);
+				    "kvm_mmu_verify: %s-level entry for 0x%llx points to GPA 0x%llx outside guest memory",
+				    pg_level_name(level), vaddr, paddr);
 			TEST_ASSERT(!(pte & a->leaf_memtype),
-				    "kvm_mmu_verify: L%d table entry for 0x%llx has leaf-only bits: 0x%llx",
-				    level, vaddr,
-				    pte);
+				    "kvm_mmu_verify: %s-level table entry for 0x%llx has leaf-only bits: 0x%llx",
+				    pg_level_name(level), vaddr, pte);
 			verify_table(vm, mmu, v, addr_gpa2hva(vm, paddr),
 				     level - 1, vaddr);
 			continue;
 		}
 		TEST_ASSERT(level <= a->max_leaf_level,
-			    "kvm_mmu_verify: leaf at level %d for 0x%llx, format allows up to %d",
-			    level, vaddr, a->max_leaf_level);
+			    "kvm_mmu_verify: %s leaf for 0x%llx, the format allows up to %s",
+			    pg_level_name(level), vaddr,
+			    pg_level_name(a->max_leaf_level));
 		TEST_ASSERT(IS_ALIGNED(pte & a->addr_mask, PG_LEVEL_SIZE(level)),
-			    "kvm_mmu_verify: level %d leaf for 0x%llx has a misaligned address: 0x%llx",
-			    level, vaddr,
-			    pte);
+			    "kvm_mmu_verify: %s leaf for 0x%llx has a misaligned address: 0x%llx",
+			    pg_level_name(level), vaddr, pte);
 		v->leaves++;
 		v->mapped += PG_LEVEL_SIZE(level);
 	}

@@ -34,6 +34,13 @@ void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 void route_exception(struct ex_regs *regs);
 
 /*
+ * Guest side: what code that runs a nested guest knows about where an
+ * unexpected exception was taken ("in L2: ..."), or NULL. Set by the
+ * nested library so the generic report can say it was L2.
+ */
+extern const char *(*unexpected_exception_hint)(const struct ex_regs *regs);
+
+/*
  * Probes, for guest code: do one access and return the vector it raised,
  * or PROBE_NO_FAULT; *error_code gets the exception's error code. Writes
  * store @value (8 bytes). The _user variants make the access from CPL3.

@@ -164,6 +164,11 @@ struct kvm_vm_arch {
 	u64 idt;		/* GVA of the shared IDT */
 	bool has_gbpages;
 	enum vm_irqchip irqchip;
+	/*
+	 * vcpu_alloc_nested_state() calls so far: each copied the stage-2
+	 * root (or its absence), so stage-2 cannot be enabled after them.
+	 */
+	int nested_states;
 };
 
 struct kvm_vcpu_arch {

@@ -22,9 +22,11 @@ static const char *const vector_names[32] = {
 	[VE_VECTOR] = "#VE", [CP_VECTOR] = "#CP",
 };
 
+const char *(*unexpected_exception_hint)(const struct ex_regs *regs);
+
 void route_exception(struct ex_regs *regs)
 {
-	const char *name = "";
+	const char *name = "", *hint = NULL;
 
 	if (regs->r10 == PROBE_MAGIC) {
 		bool user_return = regs->vector == UD_VECTOR &&
@@ -45,10 +47,13 @@ void route_exception(struct ex_regs *regs)
 	}
 	if (regs->vector < ARRAY_SIZE(vector_names) && vector_names[regs->vector])
 		name = vector_names[regs->vector];
+	if (unexpected_exception_hint)
+		hint = unexpected_exception_hint(regs);
 	ucall_assert(__FILE__, __LINE__, "unexpected exception",
-		     "vector %llu %s at RIP 0x%llx, error code 0x%llx, CR2 0x%llx",
+		     "vector %llu %s at RIP 0x%llx, error code 0x%llx, CR2 0x%llx%s%s",
 		     regs->vector, name, regs->rip, regs->error_code,
-		     regs->vector == PF_VECTOR ? get_cr2() : 0);
+		     regs->vector == PF_VECTOR ? get_cr2() : 0,
+		     hint ? "; " : "", hint ? hint : "");
 }
 
 void vm_install_exception_handler(struct kvm_vm *vm, int vector,

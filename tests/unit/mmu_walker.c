@@ -688,22 +688,22 @@ static void case_dump(const struct cfg *cfg)
 	snprintf(want, sizeof(want), "%d-level tables, root at GPA 0x%llx\n",
 		 e.mmu->pgtable_levels, e.mmu->pgd);
 	CHECK(!strncmp(buf, want, strlen(want)), "header; dump:\n%s", buf);
-	/* Header, the shared levels above L2, L2+L1+L0, then L2+L1 leaf. */
+	/* Header, the shared levels above L3, L3+L2+L1, then L3+L2 leaf (KVM's numbering). */
 	CHECK(lines == 1 + (top - 2) + 3 + 2, "%d lines; dump:\n%s", lines, buf);
 
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va, &level);
-	snprintf(want, sizeof(want), "\n%*sL0[%3d] 0x%016llx: 0x%016llx -> 0x%llx %s\n",
+	snprintf(want, sizeof(want), "\n%*sL1[%3d] 0x%016llx: 0x%016llx -> 0x%llx %s\n",
 		 2 * top, "", 1, va, *pte, OUT_GPA + 0x7000,
 		 /* NPT sets U everywhere, so it is not reported; EPT has none. */
 		 cfg->format == KVM_MMU_FORMAT_GUEST ? "rw-u" : "rw-");
 	CHECK(strstr(buf, want), "no line '%s'; dump:\n%s", want + 1, buf);
 
 	pte = kvm_mmu_lookup(e.vm, e.mmu, va2m, &level);
-	snprintf(want, sizeof(want), "\n%*sL1[%3d] 0x%016llx: 0x%016llx -> 0x%llx rwx\n",
+	snprintf(want, sizeof(want), "\n%*sL2[%3d] 0x%016llx: 0x%016llx -> 0x%llx rwx\n",
 		 2 * (top - 1), "", 0, va2m, *pte, OUT_GPA + SZ_2M);
 	CHECK(strstr(buf, want), "no line '%s'; dump:\n%s", want + 1, buf);
 
-	snprintf(want, sizeof(want), "\nL%d[%3d] 0x%016llx: 0x%016llx\n", top,
+	snprintf(want, sizeof(want), "\nL%d[%3d] 0x%016llx: 0x%016llx\n", top + 1,
 		 (int)((cfg->in >> PG_LEVEL_SHIFT(top)) & 511),
 		 ALIGN_DOWN(cfg->in, PG_LEVEL_SIZE(top)),
 		 *kvm_mmu_entry(e.vm, e.mmu, va, top));
@@ -853,7 +853,7 @@ static void bad_inputs_init(void)
 	       cfgs[3].in + 0x1000);
 	EXPECT(2, "kvm_mmu_map: paddr 0x%llx is not 4 KiB aligned",
 	       OUT_GPA + 0x10);
-	EXPECT(3, "kvm_mmu_map: 0x%llx -> 0x%llx (+0x200000) is not aligned to level 1 pages",
+	EXPECT(3, "kvm_mmu_map: 0x%llx -> 0x%llx (+0x200000) is not aligned to 2 MiB pages",
 	       cfgs[4].in + SZ_4K, OUT_GPA);
 	EXPECT(4, "kvm_mmu_map: paddr range 0x%llx+0x2000 is not all in memslots",
 	       OUT_GPA + OUT_SIZE - SZ_4K);
@@ -861,9 +861,9 @@ static void bad_inputs_init(void)
 	EXPECT(6, "kvm_mmu_protect: range 0x7ffffffff000+0x2000 is outside the 4-level address space");
 	EXPECT(7, "kvm_mmu_unmap: range 0x7ffffffff000+0xffff000000002000 is outside the 4-level address space");
 	EXPECT(8, "kvm_mmu_map: range 0x1000000000000+0x1000 is outside the 4-level address space");
-	EXPECT(9, "kvm_mmu_map: level 2 leaves at 0x%llx are not supported by this mmu",
+	EXPECT(9, "kvm_mmu_map: 1 GiB leaves at 0x%llx are not supported by this mmu",
 	       cfgs[4].in + GiB);
-	EXPECT(10, "kvm_mmu_map: level 3 leaves at 0x0 are not supported by this mmu");
+	EXPECT(10, "kvm_mmu_map: 512 GiB leaves at 0x0 are not supported by this mmu");
 #undef EXPECT
 }
 

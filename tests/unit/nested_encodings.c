@@ -341,6 +341,64 @@ static void exit_decoding(void)
 	vmx_exit_decode(VMX_EXIT_REASON_ENTRY_FAILURE |
 			EXIT_REASON_INVALID_STATE, 0, 0, 0, &ex);
 	CHECK(ex.kind == L2_EXIT_OTHER, "entry failure -> OTHER");
+	/* A misconfigured entry is not a fault: no access, its own kind. */
+	vmx_exit_decode(EXIT_REASON_EPT_MISCONFIG, 0, 0x7000, 0, &ex);
+	CHECK(ex.kind == L2_EXIT_TDP_MISCONFIG && ex.gpa == 0x7000,
+	      "EPT misconfiguration -> %s at 0x%llx",
+	      l2_exit_kind_name(ex.kind), ex.gpa);
+}
+
+static bool describes(const struct l2_exit *ex, const char *want)
+{
+	char buf[160];
+
+	l2_exit_describe(ex, buf, sizeof(buf));
+	return CHECK(strstr(buf, want), "'%s' lacks '%s'", buf, want);
+}
+
+/* Messages say what the exit means: GPA, access, kind, L2's RIP. */
+static void exit_description(void)
+{
+	struct l2_exit ex;
+
+	svm_exit_decode(SVM_EXIT_NPF, SVM_NPF_PRESENT | SVM_NPF_WRITE |
+			SVM_NPF_USER | SVM_NPF_GUEST_PAGE_TABLES, 0x3d018, &ex);
+	ex.rip = 0x401234;
+	describes(&ex, "TDP fault at L2 GPA 0x3d018 on a write (permission, on L2's page-table walk) at L2 RIP 0x401234");
+	vmx_exit_decode(EXIT_REASON_EPT_VIOLATION, EPT_VIOL_FETCH, 0x5000, 0, &ex);
+	describes(&ex, "TDP fault at L2 GPA 0x5000 on a fetch (not present)");
+	vmx_exit_decode(EXIT_REASON_EPT_MISCONFIG, 0, 0x7000, 0, &ex);
+	describes(&ex, "EPT misconfiguration at L2 GPA 0x7000");
+	svm_exit_decode(SVM_EXIT_VINTR, 0x11, 0x22, &ex);
+	describes(&ex, "OTHER (raw exit 0x64, info 0x11/0x22)");
+	ex = (struct l2_exit){ .kind = L2_EXIT_HYPERCALL, .nr = 0x41, .arg = 7 };
+	describes(&ex, "hypercall 0x41 (arg 0x7)");
+}
+
+/*
+ * The TDP fault check compares the exact GPA: a match returns true (no
+ * ucall); a GPA 8 bytes off must not (the check then reports through a
+ * ucall, which on the host dies on the port I/O: a child shows it).
+ */
+static struct l2_exit fault_at_0x5008;
+
+static void check_gpa_off_by_8(void *arg)
+{
+	__l2_check_tdp_fault(&fault_at_0x5008, 0x5000, KVM_MMU_READ, __FILE__,
+			     __LINE__, true);
+}
+
+static void tdp_fault_exact(void)
+{
+	struct child_result res;
+
+	vmx_exit_decode(EXIT_REASON_EPT_VIOLATION, EPT_VIOL_READ, 0x5008, 0,
+			&fault_at_0x5008);
+	CHECK(__l2_check_tdp_fault(&fault_at_0x5008, 0x5008, KVM_MMU_READ,
+				   __FILE__, __LINE__, true), "exact GPA refused");
+	run_in_child(check_gpa_off_by_8, NULL, &res);
+	CHECK(!WIFEXITED(res.status) || WEXITSTATUS(res.status) != KSFT_PASS,
+	      "0x5008 accepted for 0x5000: the check compares pages, not GPAs");
 }
 
 static void control_adjust(void)
@@ -424,6 +482,30 @@ static void bad_twice(void *arg)
 	__vm_enable_tdp(vm, KVM_MMU_FORMAT_EPT, 4, true, true);
 }
 
+static void bad_tdp_after_nested_state(void *arg)
+{
+	struct kvm_vm *vm = vm_create_fake(48, 52, FAKE_MEM);
+
+	__vcpu_alloc_nested_state(vm, 0, NESTED_VMX, 0);
+	__vm_enable_tdp(vm, KVM_MMU_FORMAT_EPT, 4, true, true);
+}
+
+static void bad_write_only(void *arg)
+{
+	struct kvm_vm *vm = fake_vm(KVM_MMU_FORMAT_EPT, 4, true);
+
+	tdp_map_level(vm, 0x40000000, OUT_GPA, PAGE_SIZE, KVM_MMU_WRITE,
+		      PG_LEVEL_4K);
+}
+
+static void bad_protect_unmapped(void *arg)
+{
+	struct kvm_vm *vm = fake_vm(KVM_MMU_FORMAT_NPT, 4, true);
+
+	tdp_map(vm, 0x40000000, OUT_GPA, PAGE_SIZE);
+	tdp_protect(vm, 0x40000000, 2 * PAGE_SIZE, KVM_MMU_READ);
+}
+
 static void bad_no_tdp(void *arg)
 {
 	struct kvm_vm *vm = vm_create_fake(48, 52, FAKE_MEM);
@@ -457,6 +539,8 @@ static const struct {
 	{ exit_decoding, "SVM and VMX exits decode to the same vendor-neutral exits" },
 	{ control_adjust, "VMX controls adjusted by allowed-0/allowed-1 settings" },
 	{ nested_state_layout, "nested state: aligned pages, contiguous permission maps, TDP root and EPTP" },
+	{ exit_description, "exits described by GPA, access, kind and L2 RIP" },
+	{ tdp_fault_exact, "the TDP fault check compares the exact GPA" },
 };
 
 int main(void)
@@ -471,8 +555,14 @@ int main(void)
 	case_begin("tdp_map outside the memslots fails naming tdp_map and the address");
 	CHECK_FAILS_WITH(bad_outside, "tdp_map: L1 GPA range 0x7000000000+0x200000 (for L2 GPA 0x40000000) is not all in memslots");
 	case_begin("tdp_map at a misaligned pinned level, or without TDP, fails naming tdp_map");
-	CHECK_FAILS_WITH(bad_level, "tdp_map: L2 GPA 0x40001000 -> L1 GPA 0x100000000 (+0x200000) is not aligned to level-1 pages");
+	CHECK_FAILS_WITH(bad_level, "tdp_map: L2 GPA 0x40001000 -> L1 GPA 0x100000000 (+0x200000) is not aligned to 2 MiB pages");
 	CHECK_FAILS_WITH(bad_no_tdp, "tdp_map: TDP is not enabled on this VM");
+	case_begin("enabling TDP after a vCPU's nested state is refused");
+	CHECK_FAILS_WITH(bad_tdp_after_nested_state, "vm_enable_tdp: 1 vCPU nested state(s) already allocated without stage-2");
+	case_begin("a write-only stage-2 mapping is refused");
+	CHECK_FAILS_WITH(bad_write_only, "tdp_map: L2 GPA 0x40000000: write without read (prot 0x2) is an EPT misconfiguration");
+	case_begin("tdp_protect of a range with an unmapped page fails");
+	CHECK_FAILS_WITH(bad_protect_unmapped, "tdp_protect: L2 GPA 0x40001000 (in 0x40000000+0x2000) has no stage-2 mapping");
 	case_begin("enabling TDP twice fails naming vm_enable_tdp and the root");
 	CHECK_FAILS_WITH(bad_twice, "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x");
 	checks_exit();

@@ -85,6 +85,7 @@ enum l2_exit_kind {
 	L2_EXIT_IO,
 	L2_EXIT_EXCEPTION,	/* an intercepted exception */
 	L2_EXIT_SHUTDOWN,	/* SVM SHUTDOWN / VMX triple fault */
+	L2_EXIT_TDP_MISCONFIG,	/* EPT misconfiguration: an entry EPT forbids */
 	L2_EXIT_OTHER,
 };
 
@@ -94,8 +95,8 @@ struct l2_exit {
 	u64 info1;		/* SVM EXITINFO1 / VMX exit qualification */
 	u64 info2;		/* SVM EXITINFO2 / VMX guest-physical address */
 	u64 rip;		/* L2 RIP of the exit */
-	/* L2_EXIT_TDP_FAULT */
-	u64 gpa;		/* the L2 GPA that faulted */
+	/* L2_EXIT_TDP_FAULT (and the GPA of L2_EXIT_TDP_MISCONFIG) */
+	u64 gpa;		/* the L2 GPA that faulted, exact */
 	unsigned int access;	/* KVM_MMU_READ, _WRITE or _EXEC */
 	bool present;		/* a translation existed: a permission fault */
 	bool on_walk;		/* on L2's own page-table walk */
@@ -268,28 +269,39 @@ bool l2_intercept_shutdown(struct nested_state *s, bool on);
 /* L2's TSC = L1's TSC + @offset (TSC offsetting on, both vendors). */
 void l2_set_tsc_offset(struct nested_state *s, u64 offset);
 void l2_intercept_rdtsc(struct nested_state *s, bool on);
-/* Run L2 to its next exit, asserting it is the hypercall @nr; skip it. */
-u64 l2_run_to_hypercall(struct nested_state *s, u64 nr);
+/*
+ * Run L2 to its next exit, asserting it is the hypercall @nr; skip it.
+ * A failure names the caller's line and the decoded exit.
+ */
+#define l2_run_to_hypercall(s, nr)					\
+	__l2_run_to_hypercall(s, nr, __FILE__, __LINE__)
+u64 __l2_run_to_hypercall(struct nested_state *s, u64 nr, const char *file,
+			  int line);
 /* Set the value l2_hypercall() returns in L2. */
 static inline void l2_set_hypercall_result(struct nested_state *s, u64 v)
 {
 	s->gprs.rax = v;
 }
 const char *l2_exit_kind_name(enum l2_exit_kind kind);
+/*
+ * The exit in words, for messages: "TDP fault at L2 GPA 0x... on a write
+ * (permission) at L2 RIP 0x...". Guest-safe; returns the length.
+ */
+int l2_exit_describe(const struct l2_exit *ex, char *buf, size_t size);
 
-/* Assert an exit is a TDP fault at @gpa (page granular) with @access. */
-#define L2_ASSERT_TDP_FAULT(ex, _gpa, _access)				\
-do {									\
-	GUEST_ASSERT_MSG((ex).kind == L2_EXIT_TDP_FAULT,		\
-			 "expected a TDP fault, got %s (raw 0x%llx)",	\
-			 l2_exit_kind_name((ex).kind), (ex).raw);	\
-	GUEST_ASSERT_MSG(((ex).gpa & ~0xfffULL) == ((_gpa) & ~0xfffULL), \
-			 "TDP fault at GPA 0x%llx, expected 0x%llx",	\
-			 (ex).gpa, (u64)(_gpa));				\
-	GUEST_ASSERT_MSG((ex).access == (_access),			\
-			 "TDP fault access 0x%x, expected 0x%x (info 0x%llx)", \
-			 (ex).access, (unsigned int)(_access), (ex).info1); \
-} while (0)
+/*
+ * An exit must be a TDP fault at exactly L2 GPA @gpa (byte, not page)
+ * with @access. L2_CHECK_TDP_FAULT reports and goes on (GUEST_CHECK) and
+ * returns whether it matched; L2_ASSERT_TDP_FAULT ends the test. Both
+ * name the caller's line and print the decoded exit.
+ */
+#define L2_CHECK_TDP_FAULT(ex, gpa, access)				\
+	__l2_check_tdp_fault(&(ex), gpa, access, __FILE__, __LINE__, false)
+#define L2_ASSERT_TDP_FAULT(ex, gpa, access)				\
+	((void)__l2_check_tdp_fault(&(ex), gpa, access, __FILE__, __LINE__, true))
+bool __l2_check_tdp_fault(const struct l2_exit *ex, u64 gpa,
+			  unsigned int access, const char *file, int line,
+			  bool fatal);
 
 /* ---- L2 side ---- */
 

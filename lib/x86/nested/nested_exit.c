@@ -85,6 +85,11 @@ void vmx_exit_decode(u32 reason, u64 qual, u64 gpa, u32 intr_info,
 	case EXIT_REASON_VMCALL:
 		ex->kind = L2_EXIT_HYPERCALL;
 		break;
+	case EXIT_REASON_EPT_MISCONFIG:
+		/* No access type: the entry itself is invalid (e.g. W without R). */
+		ex->kind = L2_EXIT_TDP_MISCONFIG;
+		ex->gpa = gpa;
+		break;
 	case EXIT_REASON_EPT_VIOLATION:
 		/* Bit 8 is only meaningful when bit 7 says a GLA exists. */
 		exit_tdp_fault(ex, gpa, qual & EPT_VIOL_WRITE,
@@ -154,6 +159,87 @@ const char *l2_exit_kind_name(enum l2_exit_kind kind)
 	case L2_EXIT_IO: return "IO";
 	case L2_EXIT_EXCEPTION: return "EXCEPTION";
 	case L2_EXIT_SHUTDOWN: return "SHUTDOWN";
+	case L2_EXIT_TDP_MISCONFIG: return "TDP_MISCONFIG";
 	default: return "OTHER";
 	}
+}
+
+static const char *access_name(unsigned int access)
+{
+	return access == KVM_MMU_WRITE ? "write" :
+	       access == KVM_MMU_EXEC ? "fetch" : "read";
+}
+
+int l2_exit_describe(const struct l2_exit *ex, char *buf, size_t size)
+{
+	int n;
+
+	switch (ex->kind) {
+	case L2_EXIT_HYPERCALL:
+		n = guest_snprintf(buf, size, "hypercall 0x%llx (arg 0x%llx)",
+				   ex->nr, ex->arg);
+		break;
+	case L2_EXIT_TDP_FAULT:
+		n = guest_snprintf(buf, size,
+				   "TDP fault at L2 GPA 0x%llx on a %s (%s%s)",
+				   ex->gpa, access_name(ex->access),
+				   ex->present ? "permission" : "not present",
+				   ex->on_walk ? ", on L2's page-table walk" : "");
+		break;
+	case L2_EXIT_TDP_MISCONFIG:
+		n = guest_snprintf(buf, size,
+				   "EPT misconfiguration at L2 GPA 0x%llx (an entry EPT forbids, such as write without read)",
+				   ex->gpa);
+		break;
+	case L2_EXIT_IO:
+		n = guest_snprintf(buf, size, "I/O %s port 0x%x, %u bytes",
+				   ex->io_in ? "in from" : "out to", ex->port,
+				   ex->io_size);
+		break;
+	case L2_EXIT_EXCEPTION:
+		n = guest_snprintf(buf, size, "exception vector %u", ex->vector);
+		if (ex->has_error_code && n < (int)size)
+			n += guest_snprintf(buf + n, size - n,
+					    ", error code 0x%x", ex->error_code);
+		if (ex->vector == PF_VECTOR && n < (int)size)
+			n += guest_snprintf(buf + n, size - n, ", CR2 0x%llx",
+					    ex->fault_addr);
+		break;
+	case L2_EXIT_SHUTDOWN:
+		n = guest_snprintf(buf, size, "shutdown (triple fault)");
+		break;
+	case L2_EXIT_HLT:
+		n = guest_snprintf(buf, size, "HLT");
+		break;
+	default:
+		n = guest_snprintf(buf, size,
+				   "OTHER (raw exit 0x%llx, info 0x%llx/0x%llx)",
+				   ex->raw, ex->info1, ex->info2);
+		break;
+	}
+	if (n < (int)size)
+		n += guest_snprintf(buf + n, size - n, " at L2 RIP 0x%llx",
+				    ex->rip);
+	return n;
+}
+
+bool __l2_check_tdp_fault(const struct l2_exit *ex, u64 gpa,
+			  unsigned int access, const char *file, int line,
+			  bool fatal)
+{
+	bool ok = ex->kind == L2_EXIT_TDP_FAULT && ex->gpa == gpa &&
+		  ex->access == access;
+	char seen[160];
+
+	if (!ok)
+		l2_exit_describe(ex, seen, sizeof(seen));
+	if (!ok && fatal)
+		ucall_assert(file, line, "L2_ASSERT_TDP_FAULT",
+			     "expected a TDP fault at L2 GPA 0x%llx on a %s, got %s",
+			     gpa, access_name(access), seen);
+	if (!fatal)
+		guest_check(ok, file, line, "L2_CHECK_TDP_FAULT",
+			    "expected a TDP fault at L2 GPA 0x%llx on a %s, got %s",
+			    gpa, access_name(access), ok ? "it" : seen);
+	return ok;
 }

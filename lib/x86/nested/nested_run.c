@@ -7,6 +7,7 @@
  * returns the exit decoded as a struct l2_exit, the same for both vendors.
  */
 #include "nested/nested.h"
+#include "exception.h"
 
 /* The entry assembly addresses struct l2_gprs through these offsets. */
 _Static_assert(__builtin_offsetof(struct l2_gprs, rax) == L2_GPR_RAX, "gprs");
@@ -132,12 +133,27 @@ static struct l2_exit vmx_run(struct nested_state *s)
 	return ex;
 }
 
+/* vCPUs inside l2_run(): an exception L1 did not intercept is L2's then. */
+static int l2_running;
+
+static const char *l2_exception_hint(const struct ex_regs *regs)
+{
+	if (!__atomic_load_n(&l2_running, __ATOMIC_RELAXED))
+		return NULL;
+	if (regs->vector == PF_VECTOR)
+		return "taken in L2 (an L2 was running): is the address mapped for L2 (l2_virt_map(), tdp_map() for its L2 GPA), and was the global it reads synced (sync_global_to_guest())?";
+	return "taken in L2 (an L2 was running)";
+}
+
 struct l2_exit l2_run(struct nested_state *s)
 {
 	struct l2_exit ex;
 
 	GUEST_ASSERT_MSG(s->setup_done, "l2_run before l2_setup");
+	unexpected_exception_hint = l2_exception_hint;
+	__atomic_add_fetch(&l2_running, 1, __ATOMIC_RELAXED);
 	ex = s->vendor == NESTED_SVM ? svm_run(s) : vmx_run(s);
+	__atomic_sub_fetch(&l2_running, 1, __ATOMIC_RELAXED);
 	if (ex.kind == L2_EXIT_HYPERCALL) {
 		ex.nr = s->gprs.rax;
 		ex.arg = s->gprs.rbx;
@@ -145,14 +161,17 @@ struct l2_exit l2_run(struct nested_state *s)
 	return ex;
 }
 
-u64 l2_run_to_hypercall(struct nested_state *s, u64 nr)
+u64 __l2_run_to_hypercall(struct nested_state *s, u64 nr, const char *file,
+			  int line)
 {
 	struct l2_exit ex = l2_run(s);
+	char seen[160];
 
-	GUEST_ASSERT_MSG(ex.kind == L2_EXIT_HYPERCALL && ex.nr == nr,
-			 "expected L2 hypercall 0x%llx, got %s (raw 0x%llx, info 0x%llx/0x%llx, nr 0x%llx) at L2 RIP 0x%llx",
-			 nr, l2_exit_kind_name(ex.kind), ex.raw, ex.info1,
-			 ex.info2, ex.nr, ex.rip);
+	if (ex.kind != L2_EXIT_HYPERCALL || ex.nr != nr) {
+		l2_exit_describe(&ex, seen, sizeof(seen));
+		ucall_assert(file, line, "l2_run_to_hypercall",
+			     "expected L2 hypercall 0x%llx, got %s", nr, seen);
+	}
 	l2_skip_instruction(s);
 	return ex.arg;
 }

@@ -28,6 +28,7 @@ u64 __vcpu_alloc_nested_state(struct kvm_vm *vm, u32 vcpu_id,
 	_Static_assert(sizeof(struct nested_state) <= PAGE_SIZE,
 		       "nested_state must not straddle GPA runs");
 	memset(s, 0, sizeof(*s));
+	vm->arch.nested_states++;
 	s->vendor = vendor;
 	s->vcpu_id = vcpu_id;
 	s->tss_base = tss_base;

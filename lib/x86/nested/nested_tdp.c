@@ -11,14 +11,23 @@
  */
 #include "nested/nested.h"
 
+/* Stage-2 is enabled once, before any vCPU's nested state copies it. */
+static void tdp_check_enable(struct kvm_vm *vm)
+{
+	TEST_ASSERT(!vm->stage2_mmu.pgd_created,
+		    "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x%llx); call it once, before vcpu_alloc_nested_state()",
+		    vm->stage2_mmu.pgd);
+	TEST_ASSERT(!vm->arch.nested_states,
+		    "vm_enable_tdp: %d vCPU nested state(s) already allocated without stage-2, so their L2 would run without TDP: call vm_enable_tdp() before vcpu_alloc_nested_state()",
+		    vm->arch.nested_states);
+}
+
 void __vm_enable_tdp(struct kvm_vm *vm, enum kvm_mmu_format format,
 		     int levels, bool gbpages, bool ad)
 {
 	struct kvm_mmu_arch arch;
 
-	TEST_ASSERT(!vm->stage2_mmu.pgd_created,
-		    "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x%llx); call it once, before vcpu_alloc_nested_state()",
-		    vm->stage2_mmu.pgd);
+	tdp_check_enable(vm);
 	switch (format) {
 	case KVM_MMU_FORMAT_EPT:
 		x86_mmu_arch_ept(&arch, vm->pa_bits, gbpages);
@@ -40,9 +49,7 @@ void vm_enable_tdp_levels(struct kvm_vm *vm, int levels)
 {
 	u64 cap;
 
-	TEST_ASSERT(!vm->stage2_mmu.pgd_created,
-		    "vm_enable_tdp: TDP is already enabled on this VM (stage-2 root at GPA 0x%llx); call it once, before vcpu_alloc_nested_state()",
-		    vm->stage2_mmu.pgd);
+	tdp_check_enable(vm);
 	TEST_ASSERT(levels == 0 || levels == 4 || levels == 5,
 		    "vm_enable_tdp: %d-level stage-2 tables do not exist", levels);
 	nested_require_tdp();
@@ -108,19 +115,46 @@ static void tdp_check(struct kvm_vm *vm, const char *caller)
 		    caller);
 }
 
+/*
+ * Write without read: EPT calls such an entry a misconfiguration (L2's
+ * access exits as L2_EXIT_TDP_MISCONFIG, not as a fault) and NPT cannot
+ * express it (W implies R). A test that wants the misconfigured EPT entry
+ * builds it with kvm_mmu_map() on &vm->stage2_mmu.
+ */
+static void tdp_check_prot(const char *caller, u64 l2_gpa, unsigned int prot)
+{
+	TEST_ASSERT(!(prot & KVM_MMU_WRITE) || (prot & KVM_MMU_READ),
+		    "%s: L2 GPA 0x%llx: write without read (prot 0x%x) is an EPT misconfiguration and not expressible in NPT; add KVM_MMU_READ",
+		    caller, l2_gpa, prot);
+}
+
+/* Every page of the range must have a stage-2 leaf. */
+static void tdp_check_mapped(struct kvm_vm *vm, const char *caller,
+			     u64 l2_gpa, u64 size)
+{
+	for (u64 a = l2_gpa; a < l2_gpa + size;) {
+		int level;
+
+		TEST_ASSERT(kvm_mmu_lookup(vm, &vm->stage2_mmu, a, &level),
+			    "%s: L2 GPA 0x%llx (in 0x%llx+0x%llx) has no stage-2 mapping; tdp_map() it first",
+			    caller, a, l2_gpa, size);
+		a = ALIGN_DOWN(a, PG_LEVEL_SIZE(level)) + PG_LEVEL_SIZE(level);
+	}
+}
+
 void tdp_map_level(struct kvm_vm *vm, u64 l2_gpa, u64 l1_gpa, u64 size,
 		   unsigned int prot, int level)
 {
 	tdp_check(vm, "tdp_map");
+	tdp_check_prot("tdp_map", l2_gpa, prot);
 	TEST_ASSERT(size && IS_ALIGNED(l2_gpa | l1_gpa | size, PAGE_SIZE),
 		    "tdp_map: L2 GPA 0x%llx -> L1 GPA 0x%llx (+0x%llx) is not 4 KiB aligned",
 		    l2_gpa, l1_gpa,
 		    size);
 	TEST_ASSERT(level == PG_LEVEL_ANY ||
 		    IS_ALIGNED(l2_gpa | l1_gpa | size, PG_LEVEL_SIZE(level)),
-		    "tdp_map: L2 GPA 0x%llx -> L1 GPA 0x%llx (+0x%llx) is not aligned to level-%d pages",
-		    l2_gpa, l1_gpa,
-		    size, level);
+		    "tdp_map: L2 GPA 0x%llx -> L1 GPA 0x%llx (+0x%llx) is not aligned to %s pages",
+		    l2_gpa, l1_gpa, size, pg_level_name(level));
 	TEST_ASSERT(vm_gpa_range_backed(vm, l1_gpa, size),
 		    "tdp_map: L1 GPA range 0x%llx+0x%llx (for L2 GPA 0x%llx) is not all in memslots",
 		    l1_gpa, size,
@@ -156,6 +190,8 @@ u64 tdp_unmap(struct kvm_vm *vm, u64 l2_gpa, u64 size)
 void tdp_protect(struct kvm_vm *vm, u64 l2_gpa, u64 size, unsigned int prot)
 {
 	tdp_check(vm, "tdp_protect");
+	tdp_check_prot("tdp_protect", l2_gpa, prot);
+	tdp_check_mapped(vm, "tdp_protect", l2_gpa, size);
 	kvm_mmu_protect(vm, &vm->stage2_mmu, l2_gpa, size, prot);
 }
 
@@ -194,8 +230,8 @@ u64 tdp_entry_gpa(struct kvm_vm *vm, u64 l2_gpa, int level)
 {
 	u64 *pte = tdp_entry(vm, l2_gpa, level);
 
-	TEST_ASSERT(pte, "tdp_entry_gpa: the walk of L2 GPA 0x%llx stops above level %d",
-		    l2_gpa, level);
+	TEST_ASSERT(pte, "tdp_entry_gpa: the walk of L2 GPA 0x%llx stops above the %s level",
+		    l2_gpa, pg_level_name(level));
 	return addr_hva2gpa(vm, pte);
 }
 
