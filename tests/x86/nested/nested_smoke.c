@@ -21,7 +21,7 @@ static void l2_main(u64 arg)
 {
 	u64 ret = l2_hypercall(HC_PING, arg);
 
-	GUEST_ASSERT_EQ(ret, arg + 1);
+	GUEST_CHECK_EQ(ret, arg + 1);
 	/* Straight to the host: L1 does not intercept the ucall port. */
 	GUEST_SYNC(L2_SYNC_MAGIC);
 	l2_hypercall(HC_DONE, 0);
@@ -41,8 +41,8 @@ static void l1_main(struct nested_state *s, u64 use_tdp)
 	GUEST_ASSERT_MSG(ex.kind == L2_EXIT_HYPERCALL,
 			 "first exit is %s (raw 0x%llx), expected a hypercall",
 			 l2_exit_kind_name(ex.kind), ex.raw);
-	GUEST_ASSERT_EQ(ex.nr, HC_PING);
-	GUEST_ASSERT_EQ(ex.arg, 41);
+	GUEST_CHECK_EQ(ex.nr, HC_PING);
+	GUEST_CHECK_EQ(ex.arg, 41);
 	l2_set_hypercall_result(s, 42);
 	l2_skip_instruction(s);
 
@@ -65,7 +65,7 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 		r->l2_synced = true;
 		return;
 	}
-	TEST_ASSERT_EQ(uc->args[0], 1);
+	TEST_ASSERT(uc->args[0] == 1, "sync %llu, expected L1's 1", uc->args[0]);
 	r->l1_synced = true;
 	r->tdp = uc->args[1];
 }
@@ -86,26 +86,25 @@ static void run_smoke(void *arg)
 	state = vcpu_alloc_nested_state(vcpu);
 	vcpu_args_set(vcpu, 2, state, (u64)tdp);
 	vcpu_run_to_done(vcpu, on_sync, &r);
-	TEST_ASSERT(r.l2_synced, "L2's GUEST_SYNC never reached the host");
-	TEST_ASSERT(r.l1_synced, "L1 never reported back");
-	TEST_ASSERT_EQ(r.tdp, tdp);
+	CHECK(r.l2_synced, "L2's GUEST_SYNC never reached the host");
+	CHECK(r.l1_synced, "L1 never reported back");
+	CHECK_EQ(r.tdp, tdp);
 	kvm_vm_free(vm);
 }
 
 int main(void)
 {
 	nested_require();
-	tap_plan(2);
-	tap_case_in_child(run_smoke, NULL,
-			  "%s: L2 hypercall round trip without TDP",
-			  kvm_cpu_has_nested_svm() ? "svm" : "vmx");
-	if (kvm_cpu_has_tdp())
-		tap_case_in_child(run_smoke, (void *)1,
-				  "%s: L2 hypercall round trip under %s",
-				  kvm_cpu_has_nested_svm() ? "svm" : "vmx",
-				  kvm_cpu_has_nested_svm() ? "NPT" : "EPT");
-	else
-		tap_skip(kvm_tdp_missing_reason(),
-			 "L2 hypercall round trip under TDP");
-	tap_exit();
+	run_case(run_smoke, NULL, "%s: L2 hypercall round trip without TDP",
+		 kvm_cpu_has_nested_svm() ? "svm" : "vmx");
+	if (kvm_cpu_has_tdp()) {
+		run_case(run_smoke, (void *)1,
+			 "%s: L2 hypercall round trip under %s",
+			 kvm_cpu_has_nested_svm() ? "svm" : "vmx",
+			 kvm_cpu_has_nested_svm() ? "NPT" : "EPT");
+	} else {
+		case_begin("L2 hypercall round trip under TDP");
+		case_skip("%s", kvm_tdp_missing_reason());
+	}
+	checks_exit();
 }

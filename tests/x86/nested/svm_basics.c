@@ -61,84 +61,60 @@ static void l1_main(struct nested_state *s)
 	l2_intercept_exception(s, UD_VECTOR, true);
 	l2_intercept_io(s, IO_PORT, true);
 
+	GUEST_CASE("VMMCALL exits with code 0x81 at its RIP%s",
+		   s->svm.has_nrips ? ", next_rip = RIP + 3 (NRIPS)" :
+		   " (NRIPS not offered: next_rip unchecked, skipped by length)");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, SVM_EXIT_VMMCALL);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_HYPERCALL);
-	GUEST_ASSERT_EQ(ex.nr, HC_CHECK);
-	GUEST_ASSERT_EQ(ex.rip, (u64)svmb_vmmcall);
+	GUEST_CHECK_EQ(ex.raw, SVM_EXIT_VMMCALL);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_HYPERCALL);
+	GUEST_CHECK_EQ(ex.nr, HC_CHECK);
+	GUEST_CHECK_EQ(ex.rip, (u64)svmb_vmmcall);
 	if (s->svm.has_nrips)
-		GUEST_ASSERT_EQ(vmcb->control.next_rip, (u64)svmb_vmmcall + 3);
+		GUEST_CHECK_EQ(vmcb->control.next_rip, (u64)svmb_vmmcall + 3);
 	l2_skip_instruction(s);
-	GUEST_SYNC_ARGS(1, s->svm.has_nrips);
 
+	GUEST_CASE("HLT intercept: exit 0x78 at the HLT");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, SVM_EXIT_HLT);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_HLT);
-	GUEST_ASSERT_EQ(ex.rip, (u64)svmb_hlt);
+	GUEST_CHECK_EQ(ex.raw, SVM_EXIT_HLT);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_HLT);
+	GUEST_CHECK_EQ(ex.rip, (u64)svmb_hlt);
 	l2_skip_instruction(s);
-	GUEST_SYNC_ARGS(2, 0);
 
+	GUEST_CASE("#UD intercept: exit 0x46 at the UD2");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, SVM_EXIT_EXCP_BASE + UD_VECTOR);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_EXCEPTION);
-	GUEST_ASSERT_EQ(ex.vector, UD_VECTOR);
-	GUEST_ASSERT_EQ(ex.rip, (u64)svmb_ud2);
+	GUEST_CHECK_EQ(ex.raw, SVM_EXIT_EXCP_BASE + UD_VECTOR);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_EXCEPTION);
+	GUEST_CHECK_EQ(ex.vector, UD_VECTOR);
+	GUEST_CHECK_EQ(ex.rip, (u64)svmb_ud2);
 	l2_set_rip(s, ex.rip + 2);	/* no next_rip for exceptions */
-	GUEST_SYNC_ARGS(3, 0);
 
+	GUEST_CASE("IOIO intercept via IOPM: port, size, direction and next RIP");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, SVM_EXIT_IOIO);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_IO);
-	GUEST_ASSERT_EQ(ex.port, IO_PORT);
-	GUEST_ASSERT_EQ(ex.io_size, 1);
-	GUEST_ASSERT(!ex.io_in);
-	GUEST_ASSERT_EQ(ex.info2, (u64)svmb_out_end);
+	GUEST_CHECK_EQ(ex.raw, SVM_EXIT_IOIO);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_IO);
+	GUEST_CHECK_EQ(ex.port, IO_PORT);
+	GUEST_CHECK_EQ(ex.io_size, 1);
+	GUEST_CHECK(!ex.io_in, "an OUT decoded as IN");
+	GUEST_CHECK_EQ(ex.info2, (u64)svmb_out_end);
 	l2_skip_instruction(s);
-	GUEST_SYNC_ARGS(4, 0);
 
+	GUEST_CASE("V_IRQ with the VINTR intercept: exit 0x64 when L2 opens its window");
 	/* A virtual interrupt pending for L2, and VINTR intercepted. */
 	vmcb->control.int_ctl |= SVM_V_IRQ | SVM_V_IGN_TPR |
 				 (0xfU << SVM_V_INTR_PRIO_SHIFT);
 	vmcb->control.int_vector = VINTR_VECTOR;
 	vmcb->control.intercept_misc1 |= SVM_INTERCEPT_VINTR;
 	ex = l2_run(s);
-	GUEST_ASSERT_MSG(ex.raw == SVM_EXIT_VINTR,
-			 "exit 0x%llx at RIP 0x%llx, expected VINTR (0x64)",
-			 ex.raw, ex.rip);
-	GUEST_SYNC_ARGS(5, 0);
+	GUEST_CHECK(ex.raw == SVM_EXIT_VINTR,
+		    "exit 0x%llx at RIP 0x%llx, expected VINTR (0x64)",
+		    ex.raw, ex.rip);
 
+	GUEST_CASE("V_IRQ withdrawn after the VINTR exit: L2 runs on with no interrupt taken");
 	/* Withdraw it: L2 goes on with no interrupt taken. */
 	vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
 	vmcb->control.int_ctl &= ~SVM_V_IRQ;
-	GUEST_ASSERT_EQ(l2_run_to_hypercall(s, HC_DONE), 0);
-	GUEST_SYNC_ARGS(6, 0);
+	GUEST_CHECK_EQ(l2_run_to_hypercall(s, HC_DONE), 0);
 	GUEST_DONE();
-}
-
-static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
-{
-	switch (uc->args[0]) {
-	case 1:
-		tap_result(true, "VMMCALL exits with code 0x81 at its RIP%s",
-			   uc->args[1] ? ", next_rip = RIP + 3 (NRIPS)" :
-			   " (NRIPS not offered: next_rip unchecked, skipped by length)");
-		break;
-	case 2:
-		tap_result(true, "HLT intercept: exit 0x78 at the HLT");
-		break;
-	case 3:
-		tap_result(true, "#UD intercept: exit 0x46 at the UD2");
-		break;
-	case 4:
-		tap_result(true, "IOIO intercept via IOPM: port, size, direction and next RIP");
-		break;
-	case 5:
-		tap_result(true, "V_IRQ with the VINTR intercept: exit 0x64 when L2 opens its window");
-		break;
-	case 6:
-		tap_result(true, "V_IRQ withdrawn after the VINTR exit: L2 runs on with no interrupt taken");
-		break;
-	}
 }
 
 int main(void)
@@ -152,8 +128,7 @@ int main(void)
 	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
 	vm_install_exception_handler(vm, VINTR_VECTOR, vintr_handler);
 	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	tap_plan(6);
-	vcpu_run_to_done(vcpu, on_sync, NULL);
+	vcpu_run_to_done(vcpu, NULL, NULL);
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }

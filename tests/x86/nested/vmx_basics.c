@@ -63,95 +63,70 @@ static void l1_main(struct nested_state *s)
 	GUEST_ASSERT(!vmwrite(CR0_GUEST_HOST_MASK, X86_CR0_TS));
 	GUEST_ASSERT(!vmwrite(CR0_READ_SHADOW, get_cr0() & ~X86_CR0_TS));
 
+	GUEST_CASE("VMCALL exits with reason 18 at its RIP, instruction length 3");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, EXIT_REASON_VMCALL);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_HYPERCALL);
-	GUEST_ASSERT_EQ(ex.nr, HC_CHECK);
-	GUEST_ASSERT_EQ(ex.rip, (u64)vmxb_vmcall);
-	GUEST_ASSERT_EQ(vmread(VM_EXIT_INSTRUCTION_LEN), 3);
+	GUEST_CHECK_EQ(ex.raw, EXIT_REASON_VMCALL);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_HYPERCALL);
+	GUEST_CHECK_EQ(ex.nr, HC_CHECK);
+	GUEST_CHECK_EQ(ex.rip, (u64)vmxb_vmcall);
+	GUEST_CHECK_EQ(vmread(VM_EXIT_INSTRUCTION_LEN), 3);
 	l2_skip_instruction(s);
-	GUEST_SYNC(1);
 
+	GUEST_CASE("HLT exiting: reason 12, instruction length 1");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, EXIT_REASON_HLT);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_HLT);
-	GUEST_ASSERT_EQ(ex.rip, (u64)vmxb_hlt);
-	GUEST_ASSERT_EQ(vmread(VM_EXIT_INSTRUCTION_LEN), 1);
+	GUEST_CHECK_EQ(ex.raw, EXIT_REASON_HLT);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_HLT);
+	GUEST_CHECK_EQ(ex.rip, (u64)vmxb_hlt);
+	GUEST_CHECK_EQ(vmread(VM_EXIT_INSTRUCTION_LEN), 1);
 	l2_skip_instruction(s);
-	GUEST_SYNC(2);
 
+	GUEST_CASE("#UD in the exception bitmap: reason 0, hardware exception vector 6");
 	ex = l2_run(s);
 	info = vmread(VM_EXIT_INTR_INFO);
-	GUEST_ASSERT_EQ(ex.raw, EXIT_REASON_EXCEPTION_NMI);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_EXCEPTION);
-	GUEST_ASSERT_EQ(ex.vector, UD_VECTOR);
-	GUEST_ASSERT(info & INTR_INFO_VALID);
-	GUEST_ASSERT_EQ(info & INTR_INFO_TYPE_MASK, INTR_TYPE_HARD_EXCEPTION);
-	GUEST_ASSERT_EQ(ex.rip, (u64)vmxb_ud2);
+	GUEST_CHECK_EQ(ex.raw, EXIT_REASON_EXCEPTION_NMI);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_EXCEPTION);
+	GUEST_CHECK_EQ(ex.vector, UD_VECTOR);
+	GUEST_CHECK(info & INTR_INFO_VALID, "VM_EXIT_INTR_INFO 0x%x", info);
+	GUEST_CHECK_EQ(info & INTR_INFO_TYPE_MASK, INTR_TYPE_HARD_EXCEPTION);
+	GUEST_CHECK_EQ(ex.rip, (u64)vmxb_ud2);
 	l2_set_rip(s, ex.rip + 2);
-	GUEST_SYNC(3);
 
+	GUEST_CASE("I/O bitmap: reason 30 with port, size and direction");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, EXIT_REASON_IO_INSTRUCTION);
-	GUEST_ASSERT_EQ(ex.kind, L2_EXIT_IO);
-	GUEST_ASSERT_EQ(ex.port, IO_PORT);
-	GUEST_ASSERT_EQ(ex.io_size, 1);
-	GUEST_ASSERT(!ex.io_in);
-	GUEST_ASSERT_EQ(ex.rip, (u64)vmxb_out);
+	GUEST_CHECK_EQ(ex.raw, EXIT_REASON_IO_INSTRUCTION);
+	GUEST_CHECK_EQ(ex.kind, L2_EXIT_IO);
+	GUEST_CHECK_EQ(ex.port, IO_PORT);
+	GUEST_CHECK_EQ(ex.io_size, 1);
+	GUEST_CHECK(!ex.io_in, "an OUT decoded as IN");
+	GUEST_CHECK_EQ(ex.rip, (u64)vmxb_out);
 	l2_skip_instruction(s);
-	GUEST_SYNC(4);
 
+	GUEST_CASE("interrupt-window exiting: reason 7 once L2 sets IF");
 	if (has_irq_window) {
 		GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL,
 				      vmread(CPU_BASED_VM_EXEC_CONTROL) |
 				      CPU_INTR_WINDOW_EXITING));
 		ex = l2_run(s);
-		GUEST_ASSERT_EQ(ex.raw, EXIT_REASON_INTERRUPT_WINDOW);
-		GUEST_ASSERT(vmread(GUEST_RFLAGS) & X86_EFLAGS_IF);
+		GUEST_CHECK_EQ(ex.raw, EXIT_REASON_INTERRUPT_WINDOW);
+		GUEST_CHECK(vmread(GUEST_RFLAGS) & X86_EFLAGS_IF, "L2's RFLAGS 0x%llx",
+			    vmread(GUEST_RFLAGS));
 		GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL,
 				      vmread(CPU_BASED_VM_EXEC_CONTROL) &
 				      ~CPU_INTR_WINDOW_EXITING));
+	} else {
+		GUEST_CASE_SKIP("interrupt-window exiting not allowed by the capability MSR");
 	}
-	GUEST_SYNC_ARGS(5, has_irq_window);
 
+	GUEST_CASE("MOV to CR0 of an L1-owned bit: reason 28, qualification CR0/MOV/RAX");
 	ex = l2_run(s);
-	GUEST_ASSERT_EQ(ex.raw, EXIT_REASON_CR_ACCESS);
-	GUEST_ASSERT_EQ(ex.rip, (u64)vmxb_cr0);
+	GUEST_CHECK_EQ(ex.raw, EXIT_REASON_CR_ACCESS);
+	GUEST_CHECK_EQ(ex.rip, (u64)vmxb_cr0);
 	/* CR 0 (bits 3:0), MOV to CR (bits 5:4 = 0), from RAX (bits 11:8). */
-	GUEST_ASSERT_EQ(ex.info1 & 0xfff, 0);
+	GUEST_CHECK_EQ(ex.info1 & 0xfff, 0);
 	l2_skip_instruction(s);
-	GUEST_SYNC(6);
 
 	l2_run_to_hypercall(s, HC_DONE);
 	GUEST_DONE();
-}
-
-static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
-{
-	switch (uc->args[0]) {
-	case 1:
-		tap_result(true, "VMCALL exits with reason 18 at its RIP, instruction length 3");
-		break;
-	case 2:
-		tap_result(true, "HLT exiting: reason 12, instruction length 1");
-		break;
-	case 3:
-		tap_result(true, "#UD in the exception bitmap: reason 0, hardware exception vector 6");
-		break;
-	case 4:
-		tap_result(true, "I/O bitmap: reason 30 with port, size and direction");
-		break;
-	case 5:
-		if (uc->args[1])
-			tap_result(true, "interrupt-window exiting: reason 7 once L2 sets IF");
-		else
-			tap_skip("interrupt-window exiting not allowed by the capability MSR",
-				 "interrupt-window exiting");
-		break;
-	case 6:
-		tap_result(true, "MOV to CR0 of an L1-owned bit: reason 28, qualification CR0/MOV/RAX");
-		break;
-	}
 }
 
 int main(void)
@@ -164,8 +139,7 @@ int main(void)
 		test_skip("vmx_basics needs nested VMX; this host offers SVM (see svm_basics)");
 	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
 	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	tap_plan(6);
-	vcpu_run_to_done(vcpu, on_sync, NULL);
+	vcpu_run_to_done(vcpu, NULL, NULL);
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }
