@@ -47,7 +47,7 @@ static bool dirty(u64 offset)
 }
 
 /* Every B page dirty, every A page clean, and B holds this round's data. */
-static bool check_round(const char *window)
+static void check_round(void)
 {
 	int bad_b = 0, bad_a = 0, bad_data = 0;
 
@@ -61,10 +61,9 @@ static bool check_round(const char *window)
 		bad_a += dirty(A_OFFSET + off);
 		bad_data += *(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + off) != want;
 	}
-	if (bad_b || bad_a || bad_data)
-		tap_info("%s window: %d L1 pages not logged, %d L2-only GFNs logged, %d pages with wrong data",
-			 window, bad_b, bad_a, bad_data);
-	return !bad_b && !bad_a && !bad_data;
+	CHECK(!bad_b, "%d L1 pages written but not logged", bad_b);
+	CHECK(!bad_a, "%d L2-only GFNs logged", bad_a);
+	CHECK(!bad_data, "%d pages with wrong data", bad_data);
 }
 
 /* Give a page a 4 KiB leaf of its own in both table sets, A/D pre-set. */
@@ -85,8 +84,6 @@ static void preset_dirty(u64 gva, u64 gpa)
 
 int main(void)
 {
-	bool ok;
-
 	nested_require_tdp();
 	ms = nested_memstress_create(NR_VCPUS, SLOT_SIZE,
 				     KVM_MEM_LOG_DIRTY_PAGES);
@@ -95,30 +92,30 @@ int main(void)
 	tdp_map(ms->vm, MEMSTRESS_GPA + A_OFFSET, MEMSTRESS_GPA, DATA_SIZE);
 	virt_map(ms->vm, ALIAS_GVA, MEMSTRESS_GPA + A_OFFSET, DATA_SIZE);
 
-	tap_plan(4);
 	get_log();	/* start clean */
 
+	case_begin("%d L2s write through the identity map: L1 GFNs logged, nothing else",
+		   NR_VCPUS);
 	ms->args.gva = MEMSTRESS_GVA;
 	memstress_run(ms);
 	get_log();
-	tap_result(check_round("identity"),
-		   "%d L2s write through the identity map: L1 GFNs logged, nothing else",
-		   NR_VCPUS);
+	check_round();
 
+	case_begin("%d L2s write through an aliased L2 GPA range: the L1 GFNs are logged, never the L2 GPAs",
+		   NR_VCPUS);
 	ms->args.gva = ALIAS_GVA;
 	memstress_run(ms);
 	get_log();
-	tap_result(check_round("alias"),
-		   "%d L2s write through an aliased L2 GPA range: the L1 GFNs are logged, never the L2 GPAs",
-		   NR_VCPUS);
+	check_round();
 
 	/* Second round through the alias: pages are write-protected again. */
+	case_begin("a second round after collecting the log is logged again");
 	memstress_run(ms);
 	get_log();
-	tap_result(check_round("alias, again"),
-		   "a second round after collecting the log is logged again");
+	check_round();
 
 	/* READ-then-WRITE of a fresh page with A/D pre-set in both tables. */
+	case_begin("READ then WRITE with stage-2 and guest dirty bits pre-set: the write is logged");
 	preset_dirty(MEMSTRESS_GVA + P_OFFSET, MEMSTRESS_GPA + P_OFFSET);
 	ms->args = (struct memstress_args){
 		.iteration = ms->args.iteration,
@@ -133,14 +130,10 @@ int main(void)
 	ms->args.write_percent = 100;
 	memstress_run(ms);
 	get_log();
-	ok = dirty(P_OFFSET) &&
-	     *(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + P_OFFSET) ==
-	     memstress_pattern(ms->args.iteration, 0, 0);
-	if (!ok)
-		tap_info("page P: dirty %d, data 0x%llx", dirty(P_OFFSET),
-			 *(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + P_OFFSET));
-	tap_result(ok, "READ then WRITE with stage-2 and guest dirty bits pre-set: the write is logged");
+	CHECK(dirty(P_OFFSET), "page P written but not logged");
+	CHECK_EQ(*(u64 *)addr_gpa2hva(ms->vm, MEMSTRESS_GPA + P_OFFSET),
+		 memstress_pattern(ms->args.iteration, 0, 0));
 
 	memstress_destroy(ms);
-	tap_exit();
+	checks_exit();
 }

@@ -41,9 +41,9 @@ static void l2_main(void)
 	for (int i = 0; i < nr_probes; i++) {
 		u64 *p = (u64 *)probes[i].gva;
 
-		GUEST_ASSERT_MSG(READ_ONCE(*p) == probes[i].expect,
-				 "probe %d at GVA 0x%llx read 0x%llx, expected 0x%llx",
-				 i, probes[i].gva, READ_ONCE(*p), probes[i].expect);
+		GUEST_CHECK(READ_ONCE(*p) == probes[i].expect,
+			    "probe %d at GVA 0x%llx read 0x%llx, expected 0x%llx",
+			    i, probes[i].gva, READ_ONCE(*p), probes[i].expect);
 		WRITE_ONCE(*p, probes[i].store);
 	}
 	l2_hypercall(HC_DONE, 0);
@@ -101,10 +101,10 @@ static void run(int max_level)
 	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
 	vcpu_run_to_done(vcpu, NULL, NULL);
 	for (int i = 0; i < total; i++)
-		TEST_ASSERT(*(u64 *)addr_gpa2hva(vm, probes[i].l1_gpa) ==
-			    probes[i].store,
-			    "probe %d: L2's write is not at L1 GPA 0x%llx", i,
-			    probes[i].l1_gpa);
+		CHECK(*(u64 *)addr_gpa2hva(vm, probes[i].l1_gpa) ==
+		      probes[i].store,
+		      "probe %d: L2's write is not at L1 GPA 0x%llx", i,
+		      probes[i].l1_gpa);
 	tap_info("%s: %d probes through 2M%s leaves",
 		 kvm_cpu_has_nested_svm() ? "npt" : "ept", total,
 		 max_level >= PG_LEVEL_1G ? " and 1G" : "");
@@ -131,16 +131,16 @@ static bool stage2_has_1g(void)
 int main(void)
 {
 	nested_require_tdp();
-	tap_plan(2);
-	tap_case_in_child(case_2m, NULL,
-			  "2 MiB stage-2 leaf: L2 reads and writes L1 memory at the right offsets");
-	if (stage2_has_1g())
-		tap_case_in_child(case_1g, NULL,
-				  "1 GiB stage-2 leaf: L2 reads and writes L1 memory at the right offsets");
-	else
-		tap_skip(kvm_cpu_has_nested_svm() ?
-			 "NPT has no 1 GiB pages: KVM does not expose GBPAGES" :
-			 "EPT has no 1 GiB pages: EPT_VPID_CAP bit 17 clear",
-			 "1 GiB stage-2 leaf");
-	tap_exit();
+	run_case(case_2m, NULL,
+		 "2 MiB stage-2 leaf: L2 reads and writes L1 memory at the right offsets");
+	if (stage2_has_1g()) {
+		run_case(case_1g, NULL,
+			 "1 GiB stage-2 leaf: L2 reads and writes L1 memory at the right offsets");
+	} else {
+		case_begin("1 GiB stage-2 leaf");
+		case_skip("%s", kvm_cpu_has_nested_svm() ?
+			  "NPT has no 1 GiB pages: KVM does not expose GBPAGES" :
+			  "EPT has no 1 GiB pages: EPT_VPID_CAP bit 17 clear");
+	}
+	checks_exit();
 }

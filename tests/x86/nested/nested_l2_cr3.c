@@ -40,19 +40,20 @@ static void l1_main(struct nested_state *s, u64 l2_cr3)
 	u64 l1_cr3 = get_cr3();
 
 	l2_setup(s, l2_main, l2_stack + sizeof(l2_stack));
-	GUEST_ASSERT_EQ(l2_run_to_hypercall(s, HC_VALUE), VALUE_L1);
-	GUEST_SYNC(1);
+	GUEST_CASE("L2 on L1's tables reads L1's page");
+	GUEST_CHECK_EQ(l2_run_to_hypercall(s, HC_VALUE), VALUE_L1);
 
 	/* Changing CR3 under the same VPID/ASID does not flush: do it. */
+	GUEST_CASE("l2_set_cr3 to a second kvm_mmu's root: L2 reads the page it maps");
 	l2_set_cr3(s, l2_cr3);
 	l2_tdp_flush(s);
-	GUEST_ASSERT_EQ(l2_run_to_hypercall(s, HC_VALUE), VALUE_L2);
-	GUEST_SYNC(2);
+	GUEST_CHECK_EQ(l2_run_to_hypercall(s, HC_VALUE), VALUE_L2);
+	GUEST_SYNC(1);	/* the host looks at the second mmu's leaf */
 
+	GUEST_CASE("back on L1's CR3 and flushed: L2 reads L1's page again");
 	l2_set_cr3(s, l1_cr3);
 	l2_tdp_flush(s);
-	GUEST_ASSERT_EQ(l2_run_to_hypercall(s, HC_VALUE), VALUE_L1);
-	GUEST_SYNC(3);
+	GUEST_CHECK_EQ(l2_run_to_hypercall(s, HC_VALUE), VALUE_L1);
 	GUEST_DONE();
 }
 
@@ -79,26 +80,12 @@ static struct kvm_mmu l2_mmu;
 
 static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 {
-	struct kvm_vm *vm = vcpu->vm;
-	u64 *leaf;
+	u64 *leaf = kvm_mmu_lookup(vcpu->vm, &l2_mmu, TEST_GVA, NULL);
 
-	switch (uc->args[0]) {
-	case 1:
-		tap_result(true, "L2 on L1's tables reads L1's page");
-		break;
-	case 2:
-		leaf = kvm_mmu_lookup(vm, &l2_mmu, TEST_GVA, NULL);
-		tap_result(true, "l2_set_cr3 to a second kvm_mmu's root: L2 reads the page it maps");
-		tap_result(leaf && (*leaf & l2_mmu.arch.accessed),
-			   "the CPU set the accessed bit in the second mmu's leaf (PTE 0x%llx)",
-			   leaf ? *leaf : 0ULL);
-		break;
-	case 3:
-		tap_result(true, "back on L1's CR3 and flushed: L2 reads L1's page again");
-		break;
-	default:
-		TEST_FAIL("unexpected sync %llu", uc->args[0]);
-	}
+	TEST_ASSERT(uc->args[0] == 1, "unexpected sync %llu", uc->args[0]);
+	case_begin("the CPU set the accessed bit in the second mmu's leaf");
+	CHECK(leaf && (*leaf & l2_mmu.arch.accessed), "PTE 0x%llx",
+	      leaf ? *leaf : 0ULL);
 }
 
 int main(void)
@@ -126,8 +113,7 @@ int main(void)
 		    KVM_MMU_RW);
 
 	vcpu_args_set(vcpu, 2, state, l2_mmu.pgd);
-	tap_plan(4);
 	vcpu_run_to_done(vcpu, on_sync, NULL);
 	kvm_vm_free(vm);
-	tap_exit();
+	checks_exit();
 }

@@ -6,8 +6,12 @@
  *
  * Also the library's promise that L2 can talk to the host test itself
  * (GUEST_SYNC from L2 reaches the host without L1 in the loop), which the
- * other nested tests rely on for their asserts.
+ * other nested tests rely on for their asserts and checks: a broken check
+ * in L1 or L2 fails just its case, and an unexpected #PF in L2 is reported
+ * as L2's.
  */
+#include <sys/wait.h>
+
 #include "kvm_util.h"
 #include "nested/nested.h"
 
@@ -92,6 +96,83 @@ static void run_smoke(void *arg)
 	kvm_vm_free(vm);
 }
 
+/*
+ * The check primitive one and two levels down: a broken case in L1 and
+ * one in L2 report as exactly those cases, and the cases after them run.
+ */
+static void l2_checks(void)
+{
+	GUEST_CASE("L2 case broken");
+	GUEST_CHECK_EQ(2 + 2, 5);
+	GUEST_CASE("L2 case after it");
+	GUEST_CHECK_EQ(2 + 2, 4);
+	l2_hypercall(HC_DONE, 0);
+}
+
+static void l1_checks(struct nested_state *s)
+{
+	GUEST_CASE("L1 case broken");
+	GUEST_CHECK_EQ(1 + 1, 3);
+	l2_setup_no_tdp(s, l2_checks, l2_stack + sizeof(l2_stack));
+	l2_run_to_hypercall(s, HC_DONE);
+	GUEST_CASE("L1 case after L2");
+	GUEST_CHECK_EQ(1 + 1, 2);
+	GUEST_DONE();
+}
+
+/* An address no table maps: L2's read of it is a #PF L1 does not see. */
+#define UNMAPPED_GVA	0xdead0000000ULL
+
+static void l2_faults(void)
+{
+	(void)READ_ONCE(*(u64 *)UNMAPPED_GVA);
+	l2_hypercall(HC_DONE, 0);
+}
+
+static void l1_runs_faulting_l2(struct nested_state *s)
+{
+	l2_setup_no_tdp(s, l2_faults, l2_stack + sizeof(l2_stack));
+	l2_run(s);
+	GUEST_FAIL("L2's #PF came back to L1 as an exit");
+}
+
+static void run_nested_guest(void *l1_code)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, l1_code);
+
+	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
+	vcpu_run_to_done(vcpu, NULL, NULL);
+	kvm_vm_free(vm);
+	checks_exit();
+}
+
+static void check_l1_l2_cases(void)
+{
+	struct child_result res;
+
+	run_in_child(run_nested_guest, l1_checks, &res);
+	CHECK(WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	      strstr(res.output, "\nnot ok 1 L1 case broken\n") &&
+	      strstr(res.output, "check failed: 2 + 2 == 5: seen 0x4, expected 0x5") &&
+	      strstr(res.output, "\nnot ok 2 L2 case broken\n") &&
+	      strstr(res.output, "\nok 3 L2 case after it\n") &&
+	      strstr(res.output, "\nok 4 L1 case after L2\n"),
+	      "child status 0x%x, output:\n%s", res.status, res.output);
+}
+
+static void check_l2_fault_reported(void)
+{
+	struct child_result res;
+
+	run_in_child(run_nested_guest, l1_runs_faulting_l2, &res);
+	CHECK(WIFEXITED(res.status) && WEXITSTATUS(res.status) == KSFT_FAIL &&
+	      strstr(res.output, "vector 14 #PF") &&
+	      strstr(res.output, "CR2 0xdead0000000; taken in L2") &&
+	      strstr(res.output, "l2_virt_map()"),
+	      "child status 0x%x, output:\n%s", res.status, res.output);
+}
+
 int main(void)
 {
 	nested_require();
@@ -106,5 +187,9 @@ int main(void)
 		case_begin("L2 hypercall round trip under TDP");
 		case_skip("%s", kvm_tdp_missing_reason());
 	}
+	case_begin("guest checks in L1 and L2: each broken case reports alone, the next ones run");
+	check_l1_l2_cases();
+	case_begin("an unexpected #PF in L2 is reported as L2's, with the usual causes");
+	check_l2_fault_reported();
 	checks_exit();
 }

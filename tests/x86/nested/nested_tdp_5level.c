@@ -72,7 +72,7 @@ int main(void)
 	*(u64 *)addr_gpa2hva(vm, DATA_GPA) = MAGIC;
 	l2_virt_map(vm, GVA_MAPPED, L2_GPA_MAPPED, PAGE_SIZE);
 	l2_virt_map(vm, GVA_HOLE, L2_GPA_HOLE, PAGE_SIZE);
-	/* The walk really has a level-4 (PML5) entry above the PML4. */
+	/* The walk really has a PML5 entry (the 256 TiB level) above the PML4. */
 	TEST_ASSERT(tdp_entry(vm, L2_GPA_MAPPED, PG_LEVEL_256T),
 		    "no PML5 entry on the stage-2 walk");
 
