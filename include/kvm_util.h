@@ -222,20 +222,4 @@ bool ucall_print_or_abort(u64 cmd, struct ucall *uc);
 /* Run once and return the ucall the guest made (UCALL_NONE if none). */
 u64 vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
-/* Library internals shared between lib/ files. */
-void vm_memslots_free(struct kvm_vm *vm);
-void vm_memslots_register(struct kvm_vm *vm);
-void vcpus_close(struct kvm_vm *vm);
-void vcpus_reopen(struct kvm_vm *vm);
-struct vm_memslot *vm_memslot_new(struct kvm_vm *vm, u32 slot, u32 flags,
-				  u64 gpa, u64 size, void *mem, int fd);
-void vcpu_free(struct kvm_vcpu *vcpu);
-/* A slot bound to @gmem_fd; see vm_memslot_add_private() in private_mem.h. */
-int __vm_memslot_add_gmem(struct kvm_vm *vm, enum vm_mem_backing backing,
-			  u64 gpa, u32 slot, u64 npages, int gmem_fd,
-			  u64 gmem_offset);
-
-/* Fail the test with a guest assert's report. */
-void __noreturn report_guest_assert(struct ucall *uc);
-
 #endif /* KVMTEST_KVM_UTIL_H */

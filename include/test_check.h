@@ -67,11 +67,6 @@ bool __check_eq(u64 seen, u64 expected, const char *file, int line,
 void __printf(3, 4) run_case(void (*fn)(void *arg), void *arg,
 			     const char *fmt, ...);
 
-/* Called by test_assert_fail(): a dying process fails its open case. */
-void check_case_abort(const char *why);
-/* A forked child starts with no case and no TAP output of its own. */
-void checks_reset(void);
-
 /*
  * Guest side: the same checks from guest code (L1 or L2), carried to the
  * host by ucall. The host's run loops (vcpu_run_next() and everything on
@@ -91,9 +86,5 @@ bool guest_check_eq(u64 seen, u64 expected, const char *file, int line,
 #define GUEST_CHECK_EQ(seen, expected)					\
 	guest_check_eq((u64)(seen), (u64)(expected), __FILE__, __LINE__,\
 		       #seen " == " #expected)
-
-/* Host: the ucalls above, decoded. Returns false for any other ucall. */
-struct ucall;
-bool check_handle_ucall(u64 cmd, struct ucall *uc);
 
 #endif /* KVMTEST_TEST_CHECK_H */

@@ -98,18 +98,10 @@ do {									\
 } while (0)
 
 /*
- * TAP for tests with several cases: tap_plan() once, then one
- * tap_result()/tap_skip() per case, then tap_exit(). Lines are KTAP-style
- * "ok N name" so run_tests.sh can match expectations per case.
+ * A "# " line in the TAP stream: a note for the reader, never a result
+ * (results come from the checks in test_check.h).
  */
-void tap_plan(int nr_cases);
-void __printf(2, 3) tap_result(bool pass, const char *fmt, ...);
-void __printf(2, 3) tap_skip(const char *reason, const char *fmt, ...);
 void __printf(1, 2) tap_info(const char *fmt, ...);
-void __noreturn tap_exit(void);
-/* tap_exit(), failing the test also when @failed (checks outside cases). */
-void __noreturn tap_finish(bool failed);
-void tap_reset(void);
 
 /*
  * Run fn(arg) in a child process and collect its exit status and what it
@@ -121,19 +113,6 @@ struct child_result {
 };
 void run_in_child(void (*fn)(void *arg), void *arg, struct child_result *res);
 
-/*
- * Run one TAP case, fn(arg), in a child: an assert ends that case only (it
- * reports "not ok"), the child's output appears as "# " lines as it runs,
- * and a test_skip() in the child reports the case as SKIP with its reason.
- */
-void __printf(3, 4)
-tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...);
-
-/*
- * Run fn(arg) in a child, streaming its output as "# " lines; a "SKIP:"
- * line goes to @skip. Returns the wait status. The base of run_case().
- */
-int child_stream(void (*fn)(void *arg), void *arg, char *skip, size_t skip_len);
 
 /* Monotonic time in nanoseconds. */
 u64 now_ns(void);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "test_check.h"
+#include "internal.h"
 
 void test_assert_fail(const char *file, int line, const char *expr,
 		      const char *fmt, ...)

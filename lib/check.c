@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "test_check.h"
+#include "internal.h"
 #include "ucall.h"
 
 /* A case that checked nothing exits with this from run_case()'s child. */

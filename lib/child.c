@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "test_check.h"
+#include "internal.h"
 
 /*
  * Fork a child that runs fn(arg) with stdout and stderr on a pipe, and

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "internal.h"
 
 #ifndef MAP_HUGE_SHIFT
 #define MAP_HUGE_SHIFT 26

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "test_util.h"
+#include "internal.h"
 
 static int tap_planned, tap_done, tap_failed, tap_skipped;
 static bool tap_started;

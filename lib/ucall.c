@@ -4,6 +4,7 @@
  * vCPU and dispatches what the guest asked for.
  */
 #include "kvm_util.h"
+#include "internal.h"
 #include "test_check.h"
 
 void ucall(u64 cmd, int nargs, ...)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "internal.h"
 
 static size_t vcpu_mmap_size(void)
 {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "internal.h"
 
 /*
  * Default size of the main memslot. It holds the test image (about 1 MiB),

@@ -11,6 +11,7 @@
 
 #include "test_check.h"
 #include "ucall.h"
+#include "internal.h"
 
 static struct child_result res;
 

@@ -7,6 +7,7 @@
  */
 #include "private_vm.h"
 #include "test_check.h"
+#include "internal.h"
 
 #define P	KVM_MEMORY_ATTRIBUTE_PRIVATE
 

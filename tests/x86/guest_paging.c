@@ -125,14 +125,12 @@ static struct guest_access guest_do(enum guest_op op, u64 addr, u64 value)
 	struct ucall uc;
 
 	write_guest_global(vm, request, req);
-	switch (vcpu_run_ucall(vcpu, &uc)) {
+	switch (vcpu_run_next(vcpu, &uc)) {
 	case UCALL_SYNC:
 		return (struct guest_access){
 			.vector = uc.args[0], .error_code = uc.args[1],
 			.cr2 = uc.args[2], .value = uc.args[3],
 		};
-	case UCALL_ABORT:
-		report_guest_assert(&uc);
 	default:
 		/* The vCPU state is unknown now: no later case can trust it. */
 		vcpu_dump(stderr, vcpu);

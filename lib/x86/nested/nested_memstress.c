@@ -4,6 +4,7 @@
  * memstress loop. See nested_memstress.h.
  */
 #include "nested/nested_memstress.h"
+#include "internal.h"
 
 #define NMS_L2_STACK	PAGE_SIZE
 

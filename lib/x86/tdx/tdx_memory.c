@@ -5,6 +5,7 @@
  * guest maps with the S-bit.
  */
 #include "kvm_util.h"
+#include "internal.h"
 #include "tdx/tdx.h"
 
 void tdx_memslot_add_private(struct kvm_vm *vm, u32 slot, u64 gpa,
