@@ -58,4 +58,25 @@ int __vm_memslot_add_gmem(struct kvm_vm *vm, enum vm_mem_backing backing,
 			  u64 gpa, u32 slot, u64 npages, int gmem_fd,
 			  u64 gmem_offset);
 
+/*
+ * The architecture behind the common VM and vCPU code: lib/ calls
+ * these, lib/<arch>/ defines them (x86: lib/x86/vm.c and vcpu.c), and no
+ * common file names an architecture's function.
+ */
+/* vm_create()'s options applied, before the KVM VM exists; NULL: fake VM. */
+void vm_arch_setup(struct kvm_vm *vm, const struct vm_options *opts);
+/* The widest guest-physical address the guest may use. */
+int vm_arch_pa_bits(struct kvm_vm *vm);
+/* vm->mmu: the guest's own page-table format for vm->va_bits. */
+void vm_arch_mmu_init(struct kvm_vm *vm);
+/* Each KVM VM opened for @vm (vm_create() and vm_restart()). */
+void vm_arch_open(struct kvm_vm *vm);
+/* Guest memory ready: what every vCPU of the VM shares. */
+void vm_arch_init(struct kvm_vm *vm);
+/* A new vCPU: registers, stack, CPUID, ready to run @guest_code. */
+void vcpu_arch_init(struct kvm_vcpu *vcpu, void *guest_code);
+/* A vCPU created again by vm_restart(): what KVM needs before state loads. */
+void vcpu_arch_reopen(struct kvm_vcpu *vcpu);
+void vcpu_arch_free(struct kvm_vcpu *vcpu);
+
 #endif /* KVMTEST_INTERNAL_H */

@@ -50,14 +50,14 @@ struct kvm_vcpu *vm_vcpu_add(struct kvm_vm *vm, u32 id, void *guest_code)
 	vcpu->id = id;
 	vcpu_open(vcpu);
 	vm->vcpus[vm->nr_vcpus++] = vcpu;
-	x86_vcpu_init(vcpu, guest_code);
+	vcpu_arch_init(vcpu, guest_code);
 	return vcpu;
 }
 
 void vcpu_free(struct kvm_vcpu *vcpu)
 {
 	vcpu_close(vcpu);
-	free(vcpu->arch.cpuid);
+	vcpu_arch_free(vcpu);
 	free(vcpu);
 }
 
@@ -71,7 +71,7 @@ void vcpus_reopen(struct kvm_vm *vm)
 {
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		vcpu_open(vm->vcpus[i]);
-		x86_vcpu_reopen(vm->vcpus[i]);
+		vcpu_arch_reopen(vm->vcpus[i]);
 	}
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * VM lifetime: create a VM with its main memslot, page tables, the test
- * binary loaded and the x86 descriptor tables ready; free it all again.
+ * binary loaded and what the architecture shares between vCPUs ready
+ * (vm_arch_*() in lib/internal.h); free it all again.
  */
 #include <unistd.h>
 
@@ -19,15 +20,10 @@
 
 static void vm_init_common(struct kvm_vm *vm, int va_bits, int pa_bits)
 {
-	struct kvm_mmu_arch arch;
-
-	TEST_ASSERT(va_bits == 48 || va_bits == 57,
-		    "guest VA width must be 48 or 57 bits, not %d", va_bits);
 	vm->va_bits = va_bits;
 	vm->pa_bits = pa_bits;
 	vm->vaddr_next = VADDR_ALLOC_BASE;
-	x86_mmu_arch_guest(&arch, pa_bits, vm->arch.has_gbpages);
-	kvm_mmu_init(vm, &vm->mmu, va_bits == 57 ? 5 : 4, &arch);
+	vm_arch_mmu_init(vm);
 }
 
 /* KVM's VM behind @vm, of @vm->type. */
@@ -35,7 +31,7 @@ static void vm_open(struct kvm_vm *vm)
 {
 	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->type);
 	TEST_ASSERT(vm->fd >= 0, "KVM_CREATE_VM(type %lu)", vm->type);
-	x86_vm_open(vm);
+	vm_arch_open(vm);
 }
 
 struct kvm_vm *vm_create(const struct vm_options *opts)
@@ -53,9 +49,7 @@ struct kvm_vm *vm_create(const struct vm_options *opts)
 
 	vm->kvm_fd = kvm_dev_fd();
 	vm->type = opts->type;
-	vm->arch.irqchip = opts->irqchip;
-	if (opts->va_bits == 57)
-		TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_LA57));
+	vm_arch_setup(vm, opts);
 	vm_open(vm);
 
 	mem_size = opts->mem_size ? opts->mem_size : DEFAULT_MAIN_MEM;
@@ -68,12 +62,11 @@ struct kvm_vm *vm_create(const struct vm_options *opts)
 	/* Leave GPA 0 unused so a zero GPA is always a bug. */
 	vm_memslot(vm, KVMT_MAIN_SLOT)->next_free = PAGE_SIZE;
 
-	vm->arch.has_gbpages = kvm_cpu_has(X86_FEATURE_GBPAGES);
 	vm_init_common(vm, opts->va_bits ? opts->va_bits : 48,
-		       kvm_cpu_max_pa_bits());
+		       vm_arch_pa_bits(vm));
 	if (!opts->no_image)
 		vm_load_image(vm);
-	x86_vm_init(vm);
+	vm_arch_init(vm);
 	return vm;
 }
 
@@ -88,7 +81,7 @@ struct kvm_vm *vm_create_fake(int va_bits, int pa_bits, u64 mem_size)
 	TEST_ASSERT(vm, "out of memory");
 	vm->kvm_fd = -1;
 	vm->fd = -1;
-	vm->arch.has_gbpages = true;
+	vm_arch_setup(vm, NULL);
 	vm_memslot_add(vm, VM_MEM_ANON, 0, KVMT_MAIN_SLOT,
 		       mem_size / PAGE_SIZE, 0);
 	vm_memslot(vm, KVMT_MAIN_SLOT)->next_free = PAGE_SIZE;

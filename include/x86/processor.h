@@ -211,11 +211,6 @@ void kvm_x86_state_free(struct kvm_x86_state *st);
  */
 void vm_migrate(struct kvm_vm *vm);
 
-/* Library-internal x86 hooks called by the common VM/vCPU code. */
-void x86_vm_init(struct kvm_vm *vm);
-void x86_vm_open(struct kvm_vm *vm);	/* each KVM VM opened for @vm */
-void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code);
-void x86_vcpu_reopen(struct kvm_vcpu *vcpu);
 
 /* Guest-side instructions. */
 static inline void outb(u16 port, u8 value)

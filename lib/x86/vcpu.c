@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "kvm_util.h"
+#include "internal.h"
 #include "apic.h"
 #include "desc.h"
 
@@ -31,7 +32,7 @@ void vcpu_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
 	vcpu_ioctl(vcpu, KVM_SET_CPUID2, vcpu->arch.cpuid);
 }
 
-void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code)
+void vcpu_arch_init(struct kvm_vcpu *vcpu, void *guest_code)
 {
 	struct kvm_vm *vm = vcpu->vm;
 	struct kvm_sregs sregs;
@@ -82,9 +83,14 @@ void x86_vcpu_init(struct kvm_vcpu *vcpu, void *guest_code)
 }
 
 /* A vCPU created again (vm_restart()) gets the CPUID it had, no state. */
-void x86_vcpu_reopen(struct kvm_vcpu *vcpu)
+void vcpu_arch_reopen(struct kvm_vcpu *vcpu)
 {
 	vcpu_set_cpuid(vcpu, vcpu->arch.cpuid);
+}
+
+void vcpu_arch_free(struct kvm_vcpu *vcpu)
+{
+	free(vcpu->arch.cpuid);
 }
 
 void vcpu_regs_get(struct kvm_vcpu *vcpu, struct kvm_regs *regs)

@@ -107,7 +107,7 @@ static void case_max_vcpus(void *arg)
 		vm_vcpu_add(vm, i, guest_done);
 	printf("created %d vCPUs in %.2f s\n", nr, (now_ns() - t0) / 1e9);
 
-	/* Each fd is its own vCPU: registers as x86_vcpu_init() left them. */
+	/* Each fd is its own vCPU: registers as the library set them up. */
 	for (int i = 0; i < nr; i++) {
 		struct kvm_vcpu *vcpu = vm->vcpus[i];
 		struct kvm_regs regs;
@@ -201,7 +201,7 @@ static void case_duplicate_vcpu_id(void *arg)
 #define MAX_THREADS	64
 #define ITERATIONS	200
 /*
- * x86_vcpu_init() gives each vCPU 8 pages of stack; guest_worker() uses
+ * The library gives each vCPU 8 pages of stack; guest_worker() uses
  * far less, so its RSP lies this close below its own stack top whatever
  * size the library picks, and outside every other vCPU's stack.
  */

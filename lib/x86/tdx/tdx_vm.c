@@ -26,6 +26,7 @@
 #include "kvm_util.h"
 #include "desc.h"
 #include "tdx_internal.h"
+#include "internal.h"
 
 #define TDX_DEFAULT_MEM		(64 * MiB)
 #define TDX_VADDR_BASE		(1ULL << 32)
@@ -271,7 +272,7 @@ struct kvm_vm *tdx_vm_create(const struct tdx_vm_options *opts, int nr_vcpus,
 	kvm_mmu_init(vm, &vm->mmu, 4, &arch);
 
 	vm_load_image(vm);
-	x86_vm_init(vm);
+	vm_arch_init(vm);
 
 	/* The stub keeps running at its physical address once paging is on. */
 	kvm_mmu_map(vm, &vm->mmu, TDX_BOOT_REGION_GPA, TDX_BOOT_REGION_GPA,
