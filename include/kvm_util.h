@@ -82,6 +82,7 @@ struct kvm_vm {
 
 	u64 vaddr_next;		/* bump pointer for vm_vaddr_alloc() */
 	struct mem_attr_map mem_attrs;	/* what KVM_SET_MEMORY_ATTRIBUTES set */
+	struct ucall_transport ucall;	/* zero: the architecture's own */
 	struct kvm_vm_arch arch;
 };
 

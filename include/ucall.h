@@ -73,8 +73,19 @@ do {									\
 struct kvm_vcpu;
 u64 get_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
-/* Transport hooks for guests without port I/O (TDs; see lib/x86/tdx_vm.c). */
-extern void (*ucall_arch_guest_hook)(struct ucall *uc);
-extern bool (*ucall_arch_host_hook)(struct kvm_vcpu *vcpu, struct ucall *uc);
+/*
+ * How one VM's guest reaches the host: a property of the VM (struct
+ * kvm_vm's ucall), zero for the architecture's own transport (port I/O on
+ * x86). A VM whose guest cannot use that one (a TD: its OUT traps to the
+ * TDX module and the host cannot read its registers) sets its own.
+ */
+struct ucall_transport {
+	/* Guest code: deliver @uc to the host. */
+	void (*guest_do)(struct ucall *uc);
+	/* Host: the ucall behind the vCPU's last exit (uc->cmd UCALL_NONE if none). */
+	bool (*host_get)(struct kvm_vcpu *vcpu, struct ucall *uc);
+};
+struct kvm_vm;
+void vm_set_ucall_transport(struct kvm_vm *vm, const struct ucall_transport *t);
 
 #endif /* KVMTEST_UCALL_H */

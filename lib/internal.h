@@ -42,6 +42,11 @@ void check_case_abort(const char *why);
 void checks_reset(void);
 /* Host: the guest's check ucalls, decoded. False for any other ucall. */
 bool check_handle_ucall(u64 cmd, struct ucall *uc);
+/*
+ * Guest side: this VM's ucall transport, if not the architecture's own.
+ * Set in the VM's copy of the image by vm_set_ucall_transport().
+ */
+extern void (*ucall_guest_transport)(struct ucall *uc);
 /* Fail the test with a guest assert's report. */
 void __noreturn report_guest_assert(struct ucall *uc);
 

@@ -7,6 +7,14 @@
 #include "internal.h"
 #include "test_check.h"
 
+void (*ucall_guest_transport)(struct ucall *uc);
+
+void vm_set_ucall_transport(struct kvm_vm *vm, const struct ucall_transport *t)
+{
+	vm->ucall = *t;
+	write_guest_global(vm, ucall_guest_transport, t->guest_do);
+}
+
 void ucall(u64 cmd, int nargs, ...)
 {
 	/*

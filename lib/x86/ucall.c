@@ -5,20 +5,13 @@
  * the guest's page tables.
  */
 #include "kvm_util.h"
-
-/*
- * Other transports, for guests that cannot use port I/O: lib/x86/tdx_vm.c
- * sets the guest hook in a TD's copy of the image only (a TD's OUT traps
- * to the TDX module, and the host can read neither its registers nor its
- * stack), and the host hook, which returns false for VMs it does not own.
- */
-void (*ucall_arch_guest_hook)(struct ucall *uc);
-bool (*ucall_arch_host_hook)(struct kvm_vcpu *vcpu, struct ucall *uc);
+#include "internal.h"
 
 void ucall_arch_do(struct ucall *uc)
 {
-	if (ucall_arch_guest_hook) {
-		ucall_arch_guest_hook(uc);
+	/* A VM with a transport of its own (a TD) set it in its image copy. */
+	if (ucall_guest_transport) {
+		ucall_guest_transport(uc);
 		return;
 	}
 	__asm__ volatile("outb %%al, %%dx"
@@ -31,8 +24,10 @@ u64 get_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
 	struct kvm_regs regs;
 
 	uc->cmd = UCALL_NONE;
-	if (ucall_arch_host_hook && ucall_arch_host_hook(vcpu, uc))
+	if (vcpu->vm->ucall.host_get) {
+		vcpu->vm->ucall.host_get(vcpu, uc);
 		return uc->cmd;
+	}
 	if (run->exit_reason != KVM_EXIT_IO || run->io.port != UCALL_PIO_PORT)
 		return UCALL_NONE;
 	vcpu_regs_get(vcpu, &regs);

@@ -11,13 +11,13 @@
 /* tdx_guest.c: the S-bit, set by tdx_vm_create() with write_guest_global. */
 extern u64 tdx_guest_s_bit;
 
-/* tdx_guest.c: the TD ucall transport, installed as ucall_arch_guest_hook. */
+/* tdx_guest.c: the guest side of a TD's ucall transport. */
 void tdx_guest_ucall(struct ucall *uc);
 
 /* tdx_guest.c: where guest code that returns lands (the stub pushes it). */
 void tdx_guest_code_returned(void);
 
-/* tdx_run.c: ucall_arch_host_hook for TDs (KVM_EXIT_MMIO to the buffer). */
+/* tdx_run.c: its host side (KVM_EXIT_MMIO to the buffer). */
 bool tdx_get_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 
 #endif /* KVMTEST_X86_TDX_INTERNAL_H */

@@ -297,8 +297,8 @@ struct kvm_vm *tdx_vm_create(const struct tdx_vm_options *opts, int nr_vcpus,
 		    TDX_SHARED_GPA, MiB, KVM_MMU_RW | KVM_MMU_SHARED);
 
 	write_guest_global(vm, tdx_guest_s_bit, vm->mmu.arch.s_bit);
-	write_guest_global(vm, ucall_arch_guest_hook, tdx_guest_ucall);
-	ucall_arch_host_hook = tdx_get_ucall;
+	vm_set_ucall_transport(vm, &(struct ucall_transport){
+		.guest_do = tdx_guest_ucall, .host_get = tdx_get_ucall });
 
 	for (int i = 0; i < nr_vcpus; i++) {
 		struct kvm_vcpu *vcpu = tdx_vcpu_add(vm, i, guest_code);
