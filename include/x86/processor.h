@@ -218,14 +218,6 @@ static inline void outb(u16 port, u8 value)
 	__asm__ volatile("outb %b0, %w1" : : "a"(value), "Nd"(port));
 }
 
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	__asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static inline u64 rdmsr(u32 msr)
 {
 	u32 lo, hi;

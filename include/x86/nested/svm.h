@@ -261,7 +261,6 @@ void svm_enable(struct svm_state *svm);
 void svm_vmcb_init(struct svm_state *svm, u64 l2_rip, u64 l2_rsp);
 void svm_set_npt(struct svm_state *svm, u64 ncr3);
 void svm_intercept_io(struct svm_state *svm, u16 port, bool on);
-void svm_intercept_msr(struct svm_state *svm, u32 msr, bool read, bool write);
 /* VMRUN and back; the GPRs VMRUN does not switch are swapped with @gprs. */
 void svm_vmrun(u64 vmcb_gpa, struct l2_gprs *gprs);
 

@@ -361,7 +361,6 @@ void tdx_vm_finalize(struct kvm_vm *vm);
 void tdx_vm_free(struct kvm_vm *vm);
 bool tdx_vm_finalized(struct kvm_vm *vm);
 int tdx_vm_gpaw(struct kvm_vm *vm);
-const struct kvm_tdx_capabilities *tdx_vm_caps(struct kvm_vm *vm);
 
 /* Set up to four guest arguments of vCPU @vcpu (before finalize). */
 void tdx_vcpu_args_set(struct kvm_vcpu *vcpu, int nargs, ...);

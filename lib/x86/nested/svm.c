@@ -93,25 +93,3 @@ void svm_intercept_io(struct svm_state *svm, u16 port, bool on)
 	else
 		svm->iopm[port / 8] &= ~(1 << (port % 8));
 }
-
-/*
- * MSRPM: three 2 KiB blocks for MSRs 0-0x1fff, 0xc0000000-0xc0001fff and
- * 0xc0010000-0xc0011fff, two bits per MSR (read, then write).
- */
-void svm_intercept_msr(struct svm_state *svm, u32 msr, bool read, bool write)
-{
-	u32 base;
-	u32 bit;
-
-	if (msr < 0x2000)
-		base = 0;
-	else if (msr - 0xc0000000 < 0x2000)
-		base = 0x800, msr -= 0xc0000000;
-	else if (msr - 0xc0010000 < 0x2000)
-		base = 0x1000, msr -= 0xc0010000;
-	else
-		return;	/* outside the map: always intercepted */
-	bit = base * 8 + msr * 2;
-	svm->msrpm[bit / 8] &= ~(3 << (bit % 8));
-	svm->msrpm[bit / 8] |= ((read ? 1 : 0) | (write ? 2 : 0)) << (bit % 8);
-}

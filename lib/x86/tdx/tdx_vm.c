@@ -371,11 +371,6 @@ int tdx_vm_gpaw(struct kvm_vm *vm)
 	return to_tdx(vm)->gpaw;
 }
 
-const struct kvm_tdx_capabilities *tdx_vm_caps(struct kvm_vm *vm)
-{
-	return to_tdx(vm)->caps;
-}
-
 void tdx_vcpu_args_set(struct kvm_vcpu *vcpu, int nargs, ...)
 {
 	struct tdx_boot_vcpu *bv = &tdx_params(vcpu->vm)->vcpus[vcpu->id];
