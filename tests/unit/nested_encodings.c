@@ -408,7 +408,7 @@ static struct l2_exit fault_at_0x5008;
 
 static void check_gpa_off_by_8(void *arg)
 {
-	__l2_check_tdp_fault(&fault_at_0x5008, 0x5000, KVM_MMU_READ, __FILE__,
+	__l2_check_tdp_fault(fault_at_0x5008, 0x5000, KVM_MMU_READ, __FILE__,
 			     __LINE__, true);
 }
 
@@ -418,7 +418,7 @@ static void tdp_fault_exact(void)
 
 	vmx_exit_decode(EXIT_REASON_EPT_VIOLATION, EPT_VIOL_READ, 0x5008, 0,
 			&fault_at_0x5008);
-	CHECK(__l2_check_tdp_fault(&fault_at_0x5008, 0x5008, KVM_MMU_READ,
+	CHECK(__l2_check_tdp_fault(fault_at_0x5008, 0x5008, KVM_MMU_READ,
 				   __FILE__, __LINE__, true), "exact GPA refused");
 	run_in_child(check_gpa_off_by_8, NULL, &res);
 	CHECK(!WIFEXITED(res.status) || WEXITSTATUS(res.status) != KSFT_PASS,

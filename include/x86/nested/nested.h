@@ -303,10 +303,10 @@ int l2_exit_describe(const struct l2_exit *ex, char *buf, size_t size);
  * name the caller's line and print the decoded exit.
  */
 #define L2_CHECK_TDP_FAULT(ex, gpa, access)				\
-	__l2_check_tdp_fault(&(ex), gpa, access, __FILE__, __LINE__, false)
+	__l2_check_tdp_fault(ex, gpa, access, __FILE__, __LINE__, false)
 #define L2_ASSERT_TDP_FAULT(ex, gpa, access)				\
-	((void)__l2_check_tdp_fault(&(ex), gpa, access, __FILE__, __LINE__, true))
-bool __l2_check_tdp_fault(const struct l2_exit *ex, u64 gpa,
+	((void)__l2_check_tdp_fault(ex, gpa, access, __FILE__, __LINE__, true))
+bool __l2_check_tdp_fault(struct l2_exit ex, u64 gpa,
 			  unsigned int access, const char *file, int line,
 			  bool fatal);
 

@@ -205,6 +205,15 @@ int l2_exit_describe(const struct l2_exit *ex, char *buf, size_t size)
 		break;
 	case L2_EXIT_EXCEPTION:
 		n = guest_snprintf(buf, size, "exception vector %u", ex->vector);
+		if (ex->has_error_code && n < (int)size)
+			n += guest_snprintf(buf + n, size - n,
+					    ", error code 0x%x", ex->error_code);
+		if (ex->vector == PF_VECTOR && n < (int)size)
+			n += guest_snprintf(buf + n, size - n, ", CR2 0x%llx",
+					    ex->fault_addr);
+		break;
+	case L2_EXIT_SHUTDOWN:
+		n = guest_snprintf(buf, size, "shutdown (triple fault)");
 		break;
 	case L2_EXIT_HLT:
 		n = guest_snprintf(buf, size, "HLT");
@@ -221,16 +230,15 @@ int l2_exit_describe(const struct l2_exit *ex, char *buf, size_t size)
 	return n;
 }
 
-bool __l2_check_tdp_fault(const struct l2_exit *ex, u64 gpa,
-			  unsigned int access, const char *file, int line,
-			  bool fatal)
+bool __l2_check_tdp_fault(struct l2_exit ex, u64 gpa, unsigned int access,
+			  const char *file, int line, bool fatal)
 {
-	bool ok = ex->kind == L2_EXIT_TDP_FAULT && ex->gpa == gpa &&
-		  ex->access == access;
+	bool ok = ex.kind == L2_EXIT_TDP_FAULT && ex.gpa == gpa &&
+		  ex.access == access;
 	char seen[160];
 
 	if (!ok)
-		l2_exit_describe(ex, seen, sizeof(seen));
+		l2_exit_describe(&ex, seen, sizeof(seen));
 	if (!ok && fatal)
 		ucall_assert(file, line, "L2_ASSERT_TDP_FAULT",
 			     "expected a TDP fault at L2 GPA 0x%llx on a %s, got %s",
