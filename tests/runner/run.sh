@@ -387,7 +387,8 @@ check "-l: selection applied" eval "! grep -qE '^(fail|hang) ' '$tmp/list.out'"
 run help -h
 check "-h: exit 0" rc_is 0
 for opt in -l -t -g -x -j --timeout -o --repeat -v -q --expect --bisect --list --bin-dir \
-	--no-build --overwrite '--vm[=amd|intel]' '--kernel IMAGE' '--modules DIR' '--vm-cpu MODEL' \
+	--no-build --overwrite '--shard K/N' '--durations D' --print-binaries --plan '--compare OLD NEW' \
+	'--time-threshold PCT' '--vm[=amd|intel]' '--kernel IMAGE' '--modules DIR' '--vm-cpu MODEL' \
 	'--accel tcg|kvm' '--vm-mem MB' '--vm-smp N'; do
 	grep -qE -- "^  $(printf '%s' "$opt" | sed 's/[][|.*]/\\&/g')( |,|$)" "$tmp/help.out" || { ko "-h: documents $opt"; continue; }
 	((npass++))
