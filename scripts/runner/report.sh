@@ -93,6 +93,8 @@ report_summary() {
 
 	summary=()
 	fmt_s "$run_us"
+	local f xfiles=
+	for f in "${expect_files[@]}"; do xfiles+="${xfiles:+ or }${f#"$here"/}"; done
 	summary+=("# Summary: $total test run(s) of $nsel test(s) in ${REPLY} s, -j $jobs${opt_shard:+, shard $opt_shard}; logs in $out")
 	for o in FAIL TIMEOUT XPASS XFAIL SKIP; do
 		for e in "${sel[@]}"; do
@@ -105,7 +107,7 @@ report_summary() {
 			d=${d//$'\n'/ | }
 			case $o in
 			FAIL | TIMEOUT) summary+=("# $(printf '%-8s' "$o") $name$runs: $d; log:${per_logs[$e:$o]-}") ;;
-			XPASS) summary+=("# XPASS    $name$runs: passed although expected to fail ($d): update ${expect_files[*]:-the expectations}") ;;
+			XPASS) summary+=("# XPASS    $name$runs: passed although expected to fail ($d): update ${xfiles:-the expectations}") ;;
 			*) summary+=("# $(printf '%-8s' "$o") $name$runs: $d") ;;
 			esac
 		done

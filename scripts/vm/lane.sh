@@ -258,11 +258,12 @@ done
 # after a boot, and the lane's limits follow what will run.
 plan=
 if [ -z "${KVMTEST_VM_RUNNER:-}" ] && [ -x "$repo/run_tests.sh" ]; then
+	errf=$(mktemp "${TMPDIR:-/tmp}/kvmtest-plan.XXXXXX") || bad "cannot create a temporary file"
 	plan=$(KVMTEST_LANE=vm-$flavour "$repo/run_tests.sh" --plan "${list_args[@]}" "${expect_args[@]}" \
-		"${durations_args[@]}" "${runner_args[@]}" 2>"$repo/.lane-plan.err.$$")
+		"${durations_args[@]}" "${runner_args[@]}" 2>"$errf")
 	rc=$?
-	err=$(cat "$repo/.lane-plan.err.$$")
-	rm -f "$repo/.lane-plan.err.$$"
+	err=$(cat "$errf")
+	rm -f "$errf"
 	if [ $rc != 0 ]; then
 		printf '%s\n' "$err" >&2
 		exit "$rc"
