@@ -79,11 +79,9 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBKVMT)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBKVMT) $(LDLIBS)
 
 # lib/internal.h: what lib/ files share and tests must not call. The
-# library's own unit tests may look inside; tests/x86/tdx/ still uses the
-# TAP layer directly until it moves to the check primitive.
+# library's own unit tests may look inside.
 $(LIB_OBJS): CPPFLAGS += -Ilib
 $(BUILD)/tests/unit/%.o: CPPFLAGS += -Ilib
-$(BUILD)/tests/x86/tdx/%.o: CPPFLAGS += -Ilib -include internal.h
 
 # The guest-safe string functions must not be turned back into calls to
 # themselves or to libc's builtins.

@@ -113,28 +113,3 @@ int child_stream(void (*fn)(void *arg), void *arg, char *skip, size_t skip_len)
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
 	return status;
 }
-
-/* One TAP case in a child process, judged by its exit status alone. */
-void tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...)
-{
-	char name[256], skip[512] = "";
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-
-	status = child_stream(fn, arg, skip, sizeof(skip));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP) {
-		tap_skip(skip[0] ? skip : "skipped", "%s", name);
-		return;
-	}
-	if (WIFSIGNALED(status))
-		tap_info("%s: killed by signal %d (%s)", name, WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
-	else if (WEXITSTATUS(status) != KSFT_PASS)
-		tap_info("%s: exit status %d", name, WEXITSTATUS(status));
-	tap_result(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS,
-		   "%s", name);
-}

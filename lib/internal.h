@@ -15,20 +15,11 @@
  * TAP output (lib/tap.c), the layer check.c prints through: one line per
  * case, the plan, the exit code that sums the cases up.
  */
-void tap_plan(int nr_cases);
 void __printf(2, 3) tap_result(bool pass, const char *fmt, ...);
 void __printf(2, 3) tap_skip(const char *reason, const char *fmt, ...);
-void __noreturn tap_exit(void);
-/* tap_exit(), failing the test also when @failed (checks outside cases). */
+/* The trailing plan and the exit code; fails also when @failed. */
 void __noreturn tap_finish(bool failed);
 void tap_reset(void);
-
-/*
- * One TAP case in a child, judged by its exit status alone. Only for tests
- * not yet on the check primitive (run_case() is its replacement).
- */
-void __printf(3, 4)
-tap_case_in_child(void (*fn)(void *arg), void *arg, const char *fmt, ...);
 
 /*
  * Run fn(arg) in a child, streaming its output as "# " lines; a "SKIP:"

@@ -19,8 +19,8 @@ void ucall(u64 cmd, int nargs, ...)
 {
 	/*
 	 * Not "= { .cmd = cmd }": that zeroes the 1 KiB buffer, one rep stos
-	 * that some hypervisors emulate instruction by instruction (kvm_pvm
-	 * takes ~77 us), on every sync.
+	 * that some hypervisors (kvm_pvm) emulate instruction by instruction,
+	 * on every sync.
 	 */
 	struct ucall uc;
 	va_list ap;

@@ -24,7 +24,7 @@ static void guest_done(void)
 #define DEFAULT_CYCLES	1000
 #define WARMUP		10
 
-/* -c N: fewer cycles on slow lanes (an emulated host takes ~50 ms each). */
+/* -c N: fewer cycles on slow lanes, where each cycle is emulated. */
 static int cycles = DEFAULT_CYCLES;
 
 struct usage {

@@ -215,6 +215,9 @@ int l2_exit_describe(const struct l2_exit *ex, char *buf, size_t size)
 	case L2_EXIT_SHUTDOWN:
 		n = guest_snprintf(buf, size, "shutdown (triple fault)");
 		break;
+	case L2_EXIT_INTERRUPT:
+		n = guest_snprintf(buf, size, "external interrupt");
+		break;
 	case L2_EXIT_HLT:
 		n = guest_snprintf(buf, size, "HLT");
 		break;
