@@ -13,7 +13,6 @@
 
 #include "internal.h"
 #include "private_mem.h"
-#include "internal.h"
 
 int __vm_create_guest_memfd(struct kvm_vm *vm, u64 size, u64 flags)
 {

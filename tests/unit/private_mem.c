@@ -8,7 +8,6 @@
 #include "internal.h"
 #include "private_vm.h"
 #include "test_check.h"
-#include "internal.h"
 
 #define P	KVM_MEMORY_ATTRIBUTE_PRIVATE
 
