@@ -6,12 +6,15 @@
  * executes a single OUT, one KVM_RUN).
  *
  *   vm_lifecycle [--iterations N] [--rounds R] [--breakdown] [--only raw|ours]
+ *                [--irqchip kernel|split|none]
  *
  * The two loops alternate in rounds (each round runs N/R of each, in
  * turns of which goes first) so that drift in the host (other load,
  * caches, frequency) hits both; the figures are the medians of the
  * rounds' per-iteration times. --breakdown also times the phases of ours;
- * --only runs one of the loops, for perf record.
+ * --only runs one of the loops, for perf record. --irqchip gives both loops
+ * that irqchip (default: kernel, what vm_create() gives a test), so the
+ * ratio compares like with like and the absolute figures show its cost.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,6 +31,9 @@ static void guest_done(void)
 {
 	GUEST_DONE();
 }
+
+static struct vm_options bench_opts = { .va_bits = 48, .numa_node = -1,
+					.irqchip = VM_IRQCHIP_KERNEL };
 
 /* Where an iteration's time goes, summed over a round. */
 enum { PH_CREATE, PH_VCPU, PH_RUN, PH_FREE, NR_PHASES };
@@ -50,14 +56,15 @@ static void ours_once(struct phases *ph)
 	struct kvm_vm *vm;
 
 	if (!ph) {
-		/* What a test calls. */
-		vm = vm_create_with_one_vcpu(&vcpu, guest_done);
+		/* What a test calls (vm_create_with_one_vcpu(), with an irqchip). */
+		vm = vm_create(&bench_opts);
+		vcpu = vm_vcpu_add(vm, 0, guest_done);
 		vcpu_run_to_done(vcpu, NULL, NULL);
 		kvm_vm_free(vm);
 		return;
 	}
 	/* The same, split where the phases can be timed. */
-	vm = vm_create(NULL);
+	vm = vm_create(&bench_opts);
 	t1 = now_ns();
 	vcpu = vm_vcpu_add(vm, 0, guest_done);
 	t2 = now_ns();
@@ -86,6 +93,14 @@ static void raw_once(int kvm_fd, size_t run_size, struct phases *ph)
 
 	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	TEST_ASSERT(vm_fd >= 0, "KVM_CREATE_VM");
+	if (bench_opts.irqchip == VM_IRQCHIP_KERNEL) {
+		TEST_ASSERT(!ioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL), "KVM_CREATE_IRQCHIP");
+	} else if (bench_opts.irqchip == VM_IRQCHIP_SPLIT) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP,
+					      .args = { 24 } };
+
+		TEST_ASSERT(!ioctl(vm_fd, KVM_ENABLE_CAP, &cap), "KVM_CAP_SPLIT_IRQCHIP");
+	}
 	mem = mmap(NULL, RAW_MEM_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(mem != MAP_FAILED, "mmap guest memory");
@@ -139,7 +154,7 @@ static u64 median(u64 *v, int n)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--iterations N] [--rounds R] [--breakdown] [--only raw|ours]\n",
+	fprintf(stderr, "usage: %s [--iterations N] [--rounds R] [--breakdown] [--only raw|ours] [--irqchip kernel|split|none]\n",
 		prog);
 	exit(KSFT_FAIL);
 }
@@ -151,6 +166,7 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "breakdown", no_argument, NULL, 'b' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "irqchip", required_argument, NULL, 'i' },
 		{ 0 },
 	};
 	int iterations = 500, rounds = 10, per_round, c;
@@ -160,8 +176,18 @@ int main(int argc, char **argv)
 	size_t run_size;
 	int kvm_fd;
 
-	while ((c = getopt_long(argc, argv, "n:r:bo:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:bo:i:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			if (!strcmp(optarg, "kernel"))
+				bench_opts.irqchip = VM_IRQCHIP_KERNEL;
+			else if (!strcmp(optarg, "split"))
+				bench_opts.irqchip = VM_IRQCHIP_SPLIT;
+			else if (!strcmp(optarg, "none"))
+				bench_opts.irqchip = VM_IRQCHIP_NONE;
+			else
+				usage(argv[0]);
+			break;
 		case 'n':
 			iterations = atoi(optarg);
 			break;
