@@ -71,6 +71,17 @@ void case_skip(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	/* A skip never hides a check that already failed in the case. */
+	if (cur.failed) {
+		tap_info("%s: skipped after a failed check (%s)",
+			 in_child ? "case" : cur.name, reason);
+		if (in_child) {
+			fflush(stdout);
+			_exit(KSFT_FAIL);
+		}
+		case_end();
+		return;
+	}
 	if (in_child) {
 		/* run_case()'s parent turns this line into the case's SKIP. */
 		printf("SKIP: %s\n", reason);

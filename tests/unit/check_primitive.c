@@ -129,6 +129,29 @@ static void guest_cases(void *arg)
 	checks_exit();
 }
 
+/* A skip after a failed check in the same case does not hide the failure. */
+static void skip_after_failure(void *arg)
+{
+	case_begin("fails then skips");
+	CHECK_EQ(1, 2);
+	case_skip("feature missing");
+	case_begin("plain skip");
+	case_skip("feature missing");
+	checks_exit();
+}
+
+static void skip_after_failure_in_child(void *arg)
+{
+	CHECK_EQ(1, 2);
+	case_skip("feature missing");
+}
+
+static void child_skip_after_failure(void *arg)
+{
+	run_case(skip_after_failure_in_child, NULL, "child fails then skips");
+	checks_exit();
+}
+
 /* Shape 6: failed checks outside any case fail the test, with no TAP line. */
 static void loose_check(void *arg)
 {
@@ -182,6 +205,15 @@ int main(void)
 	CHECK_OUTPUT("^not ok [0-9]+ guest broken$");
 	CHECK_OUTPUT("^ok [0-9]+ guest skipped # SKIP no such feature$");
 	CHECK_OUTPUT("^ok [0-9]+ guest three$");
+
+	case_begin("a skip after a failed check reports the failure");
+	run_in_child(skip_after_failure, NULL, &res);
+	check_exit(KSFT_FAIL);
+	CHECK_OUTPUT("^not ok [0-9]+ fails then skips$");
+	CHECK_OUTPUT("^ok [0-9]+ plain skip # SKIP feature missing$");
+	run_in_child(child_skip_after_failure, NULL, &res);
+	check_exit(KSFT_FAIL);
+	CHECK_OUTPUT("^not ok [0-9]+ child fails then skips$");
 
 	case_begin("a failed check outside any case fails the test");
 	run_in_child(loose_check, NULL, &res);
