@@ -411,7 +411,9 @@ fi
 
 # --- boot ---------------------------------------------------------------------
 # kvm.force_emulation_prefix=1: tests reach KVM's emulator through KVM_FEP.
-append="quiet mitigations=off kvm.force_emulation_prefix=1 kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
+# no_timer_check: on a loaded host TCG misses the IO-APIC timer check's
+# window and the kernel panics ("IO-APIC + timer doesn't work!").
+append="quiet mitigations=off no_timer_check kvm.force_emulation_prefix=1 kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
 say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $accel; limits: boot ${boot_timeout}s, silence ${stall}s, run ${vm_timeout}s"
 {
 	echo "kernel: $kernel ($kver)"
