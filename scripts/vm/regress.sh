@@ -30,6 +30,9 @@ bad() { echo "regress.sh: $*" >&2; exit 2; }
 say() { echo "# regress: $*" >&2; }
 
 ksrc= patches=() lane_args=() baseline=1 out= debug=()
+# A loaded machine boots the emulated guest slowly: a generous default,
+# overridden by a --boot-timeout given after --.
+lane_defaults=(--boot-timeout 600)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--) shift; lane_args=("$@"); break ;;
@@ -83,7 +86,7 @@ fi
 # or the lane's own verdict when no summary came back.
 run_lane() {
 	local name=$1 dir=$out/$1 rc
-	"$repo/run_tests.sh" --vm --kernel-src "$scratch" "${debug[@]}" -q -o "$dir" --overwrite \
+	"$repo/run_tests.sh" --vm --kernel-src "$scratch" "${debug[@]}" -q -o "$dir" --overwrite "${lane_defaults[@]}" \
 		"${lane_args[@]}" >"$out/$name.log" 2>&1
 	rc=$?
 	if [ -f "$dir/summary.txt" ]; then
