@@ -17,6 +17,11 @@
 #   -o DIR          where the per-patch results go (default
 #                   results/regress-<timestamp>/)
 #   --debug         build the debug flavour (KASAN, lockdep, PROVE_MMU)
+#   --modules-only  build only KVM's modules, against the newest /boot
+#                   kernel's headers (build-kvm-modules.sh), and boot that
+#                   kernel with them: minutes instead of a kernel build,
+#                   for patches under arch/x86/kvm and virt/kvm when KSRC
+#                   is that kernel's source
 #
 # Output: a table, one row per patch: the tests that failed with it and did
 # not fail on the unpatched tree. Exit 0 when every patch was applied, built
@@ -29,7 +34,7 @@ repo=$(cd "$here/../.." && pwd)
 bad() { echo "regress.sh: $*" >&2; exit 2; }
 say() { echo "# regress: $*" >&2; }
 
-ksrc= patches=() lane_args=() baseline=1 out= debug=()
+ksrc= patches=() lane_args=() baseline=1 out= debug=() modules_only=0
 # A loaded machine boots the emulated guest slowly: a generous default,
 # overridden by a --boot-timeout given after --.
 lane_defaults=(--boot-timeout 600)
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--) shift; lane_args=("$@"); break ;;
 	--no-baseline) baseline=0 ;;
 	--debug) debug=(--debug) ;;
+	--modules-only) modules_only=1 ;;
 	-o) [ $# -ge 2 ] || bad "-o needs a directory"; out=$2; shift ;;
 	-h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	-*) bad "unknown option '$1' (lane and runner options go after --)" ;;
@@ -85,9 +91,19 @@ fi
 # Failures of one lane run: FAIL, TIMEOUT and XPASS lines of summary.txt,
 # or the lane's own verdict when no summary came back.
 run_lane() {
-	local name=$1 dir=$out/$1 rc
-	"$repo/run_tests.sh" --vm --kernel-src "$scratch" "${debug[@]}" -q -o "$dir" --overwrite "${lane_defaults[@]}" \
-		"${lane_args[@]}" >"$out/$name.log" 2>&1
+	local name=$1 dir=$out/$1 rc kernel_args mods
+	if [ $modules_only = 1 ]; then
+		if mods=$("$here/build-kvm-modules.sh" -q "$scratch" 2>"$out/$name.log"); then
+			kernel_args=(--kernel "$(ls /boot/vmlinuz-* | sort -V | tail -n 1)" --modules "$mods")
+		else
+			printf '(build failed: %s)' "$(grep -m1 'error' "$out/$name.log")"
+			return 0
+		fi
+	else
+		kernel_args=(--kernel-src "$scratch" "${debug[@]}")
+	fi
+	"$repo/run_tests.sh" --vm "${kernel_args[@]}" -q -o "$dir" --overwrite "${lane_defaults[@]}" \
+		"${lane_args[@]}" >>"$out/$name.log" 2>&1
 	rc=$?
 	if [ -f "$dir/summary.txt" ]; then
 		sed -n 's/^# \(FAIL\|TIMEOUT\|XPASS\) *\([^ :]*\).*/\2/p' "$dir/summary.txt" | sort -u | tr '\n' ' '
