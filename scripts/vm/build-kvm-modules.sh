@@ -3,7 +3,8 @@
 # against an installed distro kernel's headers, and lay out a modules tree
 # the lane boots with that distro kernel:
 #
-#   scripts/vm/build-kvm-modules.sh KSRC [--kver VERSION] [-o CACHE] [-q]
+#   scripts/vm/build-kvm-modules.sh KSRC [--kver VERSION] [-o CACHE]
+#                                   [--share-with TREE] [-q]
 #   ./run_tests.sh --vm --kernel /boot/vmlinuz-VERSION --modules DIR
 #
 # The fast way to test a change under arch/x86/kvm or virt/kvm when KSRC is
@@ -15,7 +16,9 @@
 #
 # KVM_SRC's arch/x86/kvm and virt/kvm are copied (file by file, only what
 # differs) to CACHE/kmod/<tree>-<version>/, built there as an external
-# module (make M=), so KSRC is only read. VERSION defaults to the newest
+# module (make M=), so KSRC is only read. --share-with TREE builds in TREE's
+# directory instead (regress.sh: a patched copy rebuilds only what its
+# patch changed). VERSION defaults to the newest
 # /boot/vmlinuz-*; its headers are /lib/modules/VERSION/build
 # (apt-get install linux-headers-VERSION).
 #
@@ -26,7 +29,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ksrc= kver= cache= quiet=0 jobs=${KVMTEST_BUILD_JOBS:-2}
+ksrc= kver= cache= quiet=0 share= jobs=${KVMTEST_BUILD_JOBS:-2}
 bad() { echo "build-kvm-modules.sh: $*" >&2; exit 2; }
 say() { [ $quiet = 1 ] || echo "# kvm modules: $*" >&2; }
 
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) [ $# -ge 2 ] || bad "--kver needs a version"; kver=$2; shift ;;
 	-o) [ $# -ge 2 ] || bad "-o needs a directory"; cache=$2; shift ;;
+	--share-with) [ $# -ge 2 ] || bad "--share-with needs a tree"; share=$2; shift ;;
 	-q) quiet=1 ;;
 	-h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	-*) bad "unknown option '$1'; see --help" ;;
@@ -55,8 +59,13 @@ stock=/lib/modules/$kver
 [ -r "$stock/modules.dep" ] || bad "no $stock/modules.dep"
 
 : "${cache:=${KVMTEST_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmtest/kernels}}"
-work=$cache/kmod/$(basename "$ksrc")-$(printf '%s' "$ksrc" | sha1sum | cut -c1-12)-$kver
+keytree=$ksrc
+[ -n "$share" ] && keytree=$(cd "$share" && pwd -P)
+work=$cache/kmod/$(basename "$keytree")-$(printf '%s' "$keytree" | sha1sum | cut -c1-12)-$kver
 mkdir -p "$work/src" || bad "cannot create '$work'"
+# One build per directory at a time.
+exec 9>"$work/.lock"
+flock 9
 
 # Bring the copy in step with KSRC: a file that differs is copied (new
 # mtime, so make rebuilds what uses it); the rest keep theirs.

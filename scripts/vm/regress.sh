@@ -93,7 +93,7 @@ fi
 run_lane() {
 	local name=$1 dir=$out/$1 rc kernel_args mods
 	if [ $modules_only = 1 ]; then
-		if mods=$("$here/build-kvm-modules.sh" -q "$scratch" 2>"$out/$name.log"); then
+		if mods=$("$here/build-kvm-modules.sh" -q --share-with "$ksrc" "$scratch" 2>"$out/$name.log"); then
 			kernel_args=(--kernel "$(ls /boot/vmlinuz-* | sort -V | tail -n 1)" --modules "$mods")
 		else
 			printf '(build failed: %s)' "$(grep -m1 'error' "$out/$name.log")"
