@@ -121,4 +121,7 @@ for dep in $(grep -E '^kernel/arch/x86/kvm/kvm(-amd|-intel)?\.ko' "$tree/modules
 	*) ln -sf "$stock/$dep" "$tree/$dep" ;;
 	esac
 done
+# What these modules are, for the lane's records (vm.txt, summary.txt).
+src_hash=$(cd "$work/src" && find . -type f -name '*.[ch]' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
+echo "kvm, kvm-amd, kvm-intel from $ksrc (arch/x86/kvm + virt/kvm sources sha1 $src_hash) for $kver" >"$tree/kvmtest-source.txt"
 echo "$tree"

@@ -351,6 +351,10 @@ if [ -n "$kernel_info" ] && [ -r "$kernel_info" ]; then
 else
 	kernel_source="image $kernel, sha1 $(sha1sum <"$kernel" | cut -c1-12) (tree unknown: built elsewhere)"
 fi
+# Modules built by build-kvm-modules.sh say where they came from.
+if [ "$modules" != none ] && [ -r "$modules/kvmtest-source.txt" ]; then
+	kernel_source="$kernel_source; modules: $(head -n 1 "$modules/kvmtest-source.txt")"
+fi
 printf 'KVMTEST_GIT_HEAD=%q\nKVMTEST_KERNEL_SOURCE=%q\n' "$kvmtest_head" "$kernel_source" >"$work/lane.env"
 # Without --expect the guest's runner picks the expect/*.txt whose match:
 # line fits it (lane=vm-<flavour> among them).
