@@ -228,7 +228,8 @@ write_tsv() {
 
 git_head() {
 	local d=$here/.git common ref h line r
-	[[ -e $d ]] || { REPLY="(not a git checkout)"; return; }
+	# The VM lane's copy has no .git: the lane passes the host's HEAD.
+	[[ -e $d ]] || { REPLY=${KVMTEST_GIT_HEAD:-"(not a git checkout)"}; return; }
 	if command -v git >/dev/null; then
 		REPLY=$(git -C "$here" describe --always --dirty --abbrev=40 2>/dev/null) && [[ -n $REPLY ]] && return
 	fi
@@ -271,6 +272,7 @@ write_summary_txt() {
 		printf 'uname -a:    %s\n' "$(uname -a 2>/dev/null)"
 		git_head
 		printf 'git HEAD:    %s\n' "$REPLY"
+		[[ -n ${KVMTEST_KERNEL_SOURCE-} ]] && printf 'kernel src:  %s\n' "$KVMTEST_KERNEL_SOURCE"
 		printf 'test list:   %s\n' "${opt_lists[*]}"
 		printf 'binaries:    %s\n' "${opt_bin_dirs[*]}"
 		printf 'expect file: %s\n' "${expect_files[*]:-none}"

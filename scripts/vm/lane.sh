@@ -24,6 +24,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 flavour=amd kernel= modules= modules_given=0 vm_cpu= accel=tcg vm_mem=2048
+kernel_src= kernel_debug=0
 vm_smp=2 boot_timeout= vm_timeout= vm_append=
 outdir= overwrite=0 no_build=0 bin_dir= bisect=0 quiet=0
 list_only=0 help=0 repeat=1 durations=
@@ -52,6 +53,10 @@ suite inside it with the same runner.
 Lane options:
   --vm[=amd|intel]     flavour (default amd)
   --kernel IMAGE       bzImage/vmlinuz to boot (default: newest /boot/vmlinuz-*)
+  --kernel-src KSRC    build (or reuse) a lane kernel from the kernel tree
+                       KSRC (scripts/vm/build-kernel.sh) and boot it
+  --debug              with --kernel-src: the debug flavour (KASAN, lockdep,
+                       KVM_PROVE_MMU, DEBUG_VM)
   --modules DIR|none   /lib/modules/<version> tree holding kvm-amd/kvm-intel;
                        'none' when KVM is built in (default: the tree of the
                        default kernel, or /lib/modules/<version of IMAGE>)
@@ -87,7 +92,7 @@ while [ $# -gt 0 ]; do
 	esac
 	# Options with a value consume the next word unless given as --opt=v.
 	case $opt in
-	--kernel|--modules|--vm-cpu|--accel|--vm-mem|--vm-smp|--boot-timeout|--vm-timeout|--vm-append|-o|--bin-dir|--list|--expect|--durations|-t|-g|-x|-j|--timeout|--repeat|--shard)
+	--kernel|--kernel-src|--modules|--vm-cpu|--accel|--vm-mem|--vm-smp|--boot-timeout|--vm-timeout|--vm-append|-o|--bin-dir|--list|--expect|--durations|-t|-g|-x|-j|--timeout|--repeat|--shard)
 		if [ $has_val = 0 ]; then
 			[ $# -ge 2 ] || { echo "run_tests.sh --vm: $opt needs a value" >&2; exit 2; }
 			val=$2
@@ -97,6 +102,8 @@ while [ $# -gt 0 ]; do
 	case $opt in
 	--vm) [ $has_val = 1 ] && flavour=$val ;;
 	--kernel) kernel=$val ;;
+	--kernel-src) kernel_src=$val ;;
+	--debug) kernel_debug=1 ;;
 	--modules) modules=$val modules_given=1 ;;
 	--vm-cpu) vm_cpu=$val ;;
 	--accel) accel=$val ;;
@@ -207,6 +214,26 @@ image_version() {
 		head -n 1 | awk '{ print $1 }'
 }
 
+# --kernel-src: build-kernel.sh prints the image; its info.txt names the
+# tree and config. KVM is built in. A build failure under --bisect is 125
+# (git bisect skips the commit).
+kernel_info=
+if [ -n "$kernel_src" ]; then
+	[ -z "$kernel" ] || bad "--kernel and --kernel-src exclude each other; pass one"
+	kb_args=("$kernel_src")
+	[ $kernel_debug = 1 ] && kb_args+=(--debug)
+	[ $quiet = 1 ] && kb_args+=(-q)
+	# KVMTEST_BUILD_KERNEL: another builder (the lane's own tests use a
+	# stand-in that builds nothing).
+	kernel=$("${KVMTEST_BUILD_KERNEL:-$here/build-kernel.sh}" "${kb_args[@]}" | tail -n 1)
+	[ -n "$kernel" ] && [ -f "$kernel" ] ||
+		lane_fail "no lane kernel from '$kernel_src' (scripts/vm/build-kernel.sh said why, above)"
+	kernel_info=${kernel%/*}/info.txt
+	[ $modules_given = 1 ] || modules=none modules_given=1
+elif [ $kernel_debug = 1 ]; then
+	bad "--debug picks the flavour of a kernel built with --kernel-src KSRC; add it, or leave --debug out"
+fi
+
 if [ -z "$kernel" ]; then
 	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 	[ -n "$kernel" ] ||
@@ -316,6 +343,19 @@ trap cleanup EXIT
 trap 'interrupted=1; echo "run_tests.sh --vm: interrupted; partial results in $outdir (marked INCOMPLETE: the next run with -o there reuses it)" >&2; cp "$console" "$outdir/console.log" 2>/dev/null; exit 130' INT TERM HUP
 
 # --- initramfs ----------------------------------------------------------------
+# What was tested, for the in-guest runner's summary.txt (the guest has no
+# git and no view of the kernel's tree): /init exports lane.env.
+kvmtest_head=$(git -C "$repo" describe --always --dirty --abbrev=40 2>/dev/null) || kvmtest_head="(not a git checkout)"
+if [ -n "$kernel_info" ] && [ -r "$kernel_info" ]; then
+	kernel_source="$(sed -n 's/^source: //p' "$kernel_info"), config $(sed -n 's/^config: //p' "$kernel_info")"
+else
+	kernel_source="image $kernel, sha1 $(sha1sum <"$kernel" | cut -c1-12) (tree unknown: built elsewhere)"
+fi
+# Modules built by build-kvm-modules.sh say where they came from.
+if [ "$modules" != none ] && [ -r "$modules/kvmtest-source.txt" ]; then
+	kernel_source="$kernel_source; modules: $(head -n 1 "$modules/kvmtest-source.txt")"
+fi
+printf 'KVMTEST_GIT_HEAD=%q\nKVMTEST_KERNEL_SOURCE=%q\n' "$kvmtest_head" "$kernel_source" >"$work/lane.env"
 # Without --expect the guest's runner picks the expect/*.txt whose match:
 # line fits it (lane=vm-<flavour> among them).
 guest_args=() ir_files=()
@@ -345,6 +385,7 @@ ir_opts=(--out "$work/initrd.img" --modules "$modules" --repo "$repo" "${list_ar
 	--runner "${KVMTEST_VM_RUNNER:-$repo/run_tests.sh}"
 	--args-file "$work/args" --cache "$repo/build/vm-cache"
 	--compress "${KVMTEST_VM_COMPRESS:-none}" "${ir_files[@]}")
+ir_opts+=(--file "$work/lane.env:kvmtest/lane.env")
 if ! err=$("$here/initramfs.sh" "${ir_opts[@]}" 2>&1); then
 	lane_fail "building the initramfs failed: ${err%%$'\n'*}; see scripts/vm/initramfs.sh --help"
 fi
@@ -376,7 +417,9 @@ fi
 
 # --- boot ---------------------------------------------------------------------
 # kvm.force_emulation_prefix=1: tests reach KVM's emulator through KVM_FEP.
-append="quiet mitigations=off kvm.force_emulation_prefix=1 kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
+# no_timer_check: on a loaded host TCG misses the IO-APIC timer check's
+# window and the kernel panics ("IO-APIC + timer doesn't work!").
+append="quiet mitigations=off no_timer_check kvm.force_emulation_prefix=1 kvmtest.flavour=$flavour${vm_append:+ $vm_append}"
 say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $accel; limits: boot ${boot_timeout}s, silence ${stall}s, run ${vm_timeout}s"
 {
 	echo "kernel: $kernel ($kver)"
@@ -385,7 +428,8 @@ say "booting $kernel (${kver:-?}) on $vm_cpu, $vm_smp CPU(s), ${vm_mem} MB, $acc
 	echo "cpu: $vm_cpu accel: $accel smp: $vm_smp mem: $vm_mem"
 	echo "cmdline: $append"
 	echo "runner args: ${guest_args[*]}"
-	echo "kvmtest HEAD: $(git -C "$repo" rev-parse HEAD 2>/dev/null || echo none)"
+	echo "kvmtest HEAD: $kvmtest_head"
+	echo "kernel source: $kernel_source"
 } >"$outdir/vm.txt"
 
 : >"$serial"

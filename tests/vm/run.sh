@@ -52,6 +52,8 @@ if [ -c /dev/kvm ]; then echo "ok 1 stub_kvm"; else echo "not ok 1 stub_kvm"; fi
 echo "not ok 2 stub_fails"
 echo "1..2"
 echo "stub log" >"$out/stub_fails.log"
+# What the lane told the guest about the tested sources.
+printf 'head=%s\nkernel=%s\n' "${KVMTEST_GIT_HEAD-}" "${KVMTEST_KERNEL_SOURCE-}" >"$out/lane-env.txt"
 printf 'TAP version 13\n' >"$out/results.tap"
 echo "1 passed, 1 failed, 0 skipped"
 exit "${rc:-0}"
@@ -108,6 +110,20 @@ if [ -n "$kernel" ]; then
 else
 	skip "modules tree checks" "no /boot/vmlinuz-*"
 fi
+
+# --- --kernel-src: the plumbing git bisect relies on, with no kernel build --------
+# A kernel build that fails (or a tree that is none) must skip the commit
+# under --bisect (125), not call it bad.
+run "--kernel-src that is not a kernel tree is a lane failure" 2 "no lane kernel from" \
+	--vm --kernel-src "$tmp" "${common[@]}"
+run "--kernel-src that is not a kernel tree under --bisect gives 125" 125 "no lane kernel from" \
+	--vm --kernel-src "$tmp" --bisect "${common[@]}"
+printf '#!/bin/bash\necho "build-kernel.sh: the kernel build failed" >&2\nexit 1\n' >"$tmp/failing-builder.sh"
+chmod +x "$tmp/failing-builder.sh"
+KVMTEST_BUILD_KERNEL=$tmp/failing-builder.sh run "a failed kernel build under --bisect gives 125" 125 \
+	"no lane kernel from" --vm --kernel-src "$tmp" --bisect "${common[@]}"
+run "--debug without --kernel-src is bad usage" 2 "--debug picks the flavour" \
+	--vm --debug "${common[@]}"
 
 # No emulator: a PATH holding every command but qemu-system-*.
 mkdir -p "$tmp/path"
@@ -172,6 +188,28 @@ else
 			ok "the guest got both lists and --expect none; the old run's files are gone"
 		else
 			not_ok "the guest got both lists and --expect none; the old run's files are gone" "args: $a" "dir: $(ls "$d" | tr '\n' ' ')"
+		fi
+	fi
+
+	# --kernel-src: the built image boots, and the guest learns what it
+	# tests (summary.txt's "git HEAD" and "kernel src" lines come from
+	# here). The stand-in builder hands over the stock kernel.
+	mkdir -p "$tmp/img"
+	cp "$kernel" "$tmp/img/bzImage"
+	printf 'source: git:v6.12-fake-1-gabc (abc123)\nconfig: cfg0123 (test)\n' >"$tmp/img/info.txt"
+	printf '#!/bin/bash\necho "%s"\n' "$tmp/img/bzImage" >"$tmp/fake-builder.sh"
+	chmod +x "$tmp/fake-builder.sh"
+	if KVMTEST_BUILD_KERNEL=$tmp/fake-builder.sh run "--kernel-src boots the built image" 0 "" \
+		--vm --kernel-src "$tmp" --modules "/lib/modules/${kernel##*/vmlinuz-}" "${common[@]}"; then
+		d=$tmp/out.$n
+		head=$(git -C "$repo" describe --always --dirty --abbrev=40 2>/dev/null || echo "(not a git checkout)")
+		if grep -qxF "head=$head" "$d/lane-env.txt" &&
+			grep -qxF "kernel=git:v6.12-fake-1-gabc (abc123), config cfg0123 (test)" "$d/lane-env.txt" &&
+			grep -q '^kernel source: git:v6.12-fake-1-gabc' "$d/vm.txt"; then
+			ok "--kernel-src: the guest runner gets kvmtest's HEAD and the kernel's source and config"
+		else
+			not_ok "--kernel-src: the guest runner gets kvmtest's HEAD and the kernel's source and config" \
+				"lane-env.txt: $(tr '\n' '|' <"$d/lane-env.txt" 2>/dev/null)"
 		fi
 	fi
 
