@@ -26,8 +26,12 @@ static int loose_failed;
 static int cases_without_check;
 static bool in_child;
 
-static void vformat_name(const char *fmt, va_list ap)
+/* Close the open case, if any, and name the next; the caller opens it. */
+static void next_case_name(const char *fmt, va_list ap)
 {
+	TEST_ASSERT(!in_child, "a case begun inside run_case(): a child runs one case");
+	if (cur.open)
+		case_end();
 	vsnprintf(cur.name, sizeof(cur.name), fmt, ap);
 }
 
@@ -35,11 +39,8 @@ void case_begin(const char *fmt, ...)
 {
 	va_list ap;
 
-	TEST_ASSERT(!in_child, "case_begin() inside run_case(): a child runs one case");
-	if (cur.open)
-		case_end();
 	va_start(ap, fmt);
-	vformat_name(fmt, ap);
+	next_case_name(fmt, ap);
 	va_end(ap);
 	cur.open = true;
 	cur.checks = 0;
@@ -189,11 +190,8 @@ void run_case(void (*fn)(void *arg), void *arg, const char *fmt, ...)
 	va_list ap;
 	int status;
 
-	TEST_ASSERT(!in_child, "run_case() inside run_case()");
-	if (cur.open)
-		case_end();
 	va_start(ap, fmt);
-	vformat_name(fmt, ap);
+	next_case_name(fmt, ap);
 	va_end(ap);
 
 	status = child_stream(case_child_tramp, &c, skip, sizeof(skip));
