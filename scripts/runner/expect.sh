@@ -25,8 +25,17 @@ declare -A HOST=()
 host_facts() {
 	local m w v=
 	HOST[module]=
+	# A kernel with both vendor modules built in shows both under
+	# /sys/module; only the one this CPU can run is the host's KVM.
+	local flags
+	flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
 	for m in /sys/module/kvm_*; do
-		[[ -d $m ]] && HOST[module]+=" ${m##*/}"
+		[[ -d $m ]] || continue
+		case ${m##*/} in
+		kvm_intel) [[ $flags == *" vmx"* ]] || continue ;;
+		kvm_amd) [[ $flags == *" svm"* ]] || continue ;;
+		esac
+		HOST[module]+=" ${m##*/}"
 	done
 	HOST[module]=${HOST[module]# }
 	while read -r w _ v; do
