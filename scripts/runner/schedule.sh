@@ -216,16 +216,28 @@ reap() {
 	settle "$j" "$outcome" "$detail" $((J_end[j] - J_start[j]))
 }
 
+# Whether entry E is in the "exclusive" group: it changes state that every
+# VM on the host sees (a KVM module parameter, say), so it runs alone.
+is_exclusive() { [[ ,${E_groups[$1]}, == *,exclusive,* ]]; }
+
 # Pick the next job to start: the first pending one in start order whose
 # entry is not already running (--repeat never runs one entry twice at the
-# same time).
+# same time). An exclusive job starts only when nothing runs, and nothing
+# starts beside it; once it is the next in order, the others wait for it
+# (it is not put off to the end).
 pick() {
-	local i k lim=$((next_pending + nsel + jobs))
+	local i k r lim=$((next_pending + nsel + jobs))
+	for r in "${!R_job[@]}"; do
+		is_exclusive "${J_e[${R_job[$r]}]}" && return 1
+	done
 	while ((next_pending < total)) && [[ ${J_state[J_order[next_pending]]} != pending ]]; do ((next_pending++)); done
 	for ((i = next_pending; i < total && i < lim; i++)); do
 		k=${J_order[i]}
 		[[ ${J_state[k]} == pending ]] || continue
 		[[ -z ${E_running[${J_e[k]}]-} ]] || continue
+		if is_exclusive "${J_e[k]}"; then
+			((nrunning == 0)) || return 1
+		fi
 		REPLY=$k
 		return 0
 	done

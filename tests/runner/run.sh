@@ -282,6 +282,23 @@ check "slow group: TAP in list order" [ "$(tap_names "$tmp/slowfirst.out")" = "q
 check "slow group: started first" \
 	[ "$(grep -m1 -o 'slow: done\|pass: hello' "$tmp/slowfirst.out")" = "slow: done" ]
 
+# Exclusive group: such an entry runs alone under -j, and the others wait
+# for it once it is next (it is not put off to the end).
+printf '%s\n' 'a mark 20 order a' 'b mark 20 order b' 'x mark 20 order,exclusive x' \
+	'c mark 20 order c' 'd mark 20 order d' >"$tmp/excl.list"
+export KVMTEST_MARKS=$tmp/excl.marks
+rm -f "$KVMTEST_MARKS"
+run exclusive --list "$tmp/excl.list" -j 4 -o "$tmp/excl.d"
+check "exclusive group: exit 0" rc_is 0
+# Alone: the line before "start x" ends a test, the one after is "end x".
+check "exclusive group: nothing runs beside it" \
+	[ "$(grep -A1 '^start x$' "$KVMTEST_MARKS" | tail -n 1)" = "end x" ]
+check "exclusive group: all before it ended first" \
+	[ "$(sed -n '/^start x$/q;p' "$KVMTEST_MARKS" | grep -c '^end')" = 2 ]
+check "exclusive group: the rest start after it" \
+	[ "$(sed -n '/^end x$/,$p' "$KVMTEST_MARKS" | grep -c '^start')" = 2 ]
+unset KVMTEST_MARKS
+
 # --repeat: counts per test; flaky fails every second run.
 rm -f "$FAKE_STATE/flaky.count"
 run repeat -t flaky -t pass --repeat 3 -o "$tmp/repeat.d"
