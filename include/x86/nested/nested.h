@@ -205,6 +205,15 @@ void l2_virt_map(struct kvm_vm *vm, u64 gva, u64 l2_gpa, u64 size);
 
 /* Allocate one vCPU's nested state in guest memory; returns its GVA. */
 u64 vcpu_alloc_nested_state(struct kvm_vcpu *vcpu);
+/*
+ * The host side of most nested tests: a VM with one vCPU whose L1 is
+ * @l1_main(struct nested_state *s), run until GUEST_DONE with @on_sync
+ * serving the syncs, then freed. @prepare, if set, runs between creating
+ * the VM and the first run (exception handlers, globals, stage-2 maps).
+ */
+void nested_run_l1(void *l1_main,
+		   void (*prepare)(struct kvm_vm *vm, struct kvm_vcpu *vcpu),
+		   ucall_handler_t on_sync, void *data);
 u64 __vcpu_alloc_nested_state(struct kvm_vm *vm, u32 vcpu_id,
 			      enum nested_vendor vendor, u64 tss_base);
 /* Host view of a vCPU's state (host pointer into guest memory). */

@@ -82,6 +82,20 @@ u64 vcpu_alloc_nested_state(struct kvm_vcpu *vcpu)
 					 vcpu->arch.tss);
 }
 
+void nested_run_l1(void *l1_main,
+		   void (*prepare)(struct kvm_vm *vm, struct kvm_vcpu *vcpu),
+		   ucall_handler_t on_sync, void *data)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, l1_main);
+
+	if (prepare)
+		prepare(vm, vcpu);
+	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
+	vcpu_run_to_done(vcpu, on_sync, data);
+	kvm_vm_free(vm);
+}
+
 struct nested_state *nested_state_hva(struct kvm_vm *vm, u64 state_gva)
 {
 	return addr_gva2hva(vm, state_gva);

@@ -137,16 +137,14 @@ static void l1_main(struct nested_state *s)
 	GUEST_DONE();
 }
 
+static void prepare(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	vm_install_exception_handler(vm, UD_VECTOR, l2_ud_handler);
+}
+
 int main(void)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-
 	nested_require();
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	vm_install_exception_handler(vm, UD_VECTOR, l2_ud_handler);
-	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	vcpu_run_to_done(vcpu, NULL, NULL);
-	kvm_vm_free(vm);
+	nested_run_l1(l1_main, prepare, NULL, NULL);
 	checks_exit();
 }

@@ -111,16 +111,14 @@ static bool kvm_offers_tsc_scaling(void)
 	       CPU2_TSC_SCALING;
 }
 
+static void prepare(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	write_guest_global(vm, tsc_scaling, kvm_offers_tsc_scaling());
+}
+
 int main(void)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-
 	nested_require();
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	write_guest_global(vm, tsc_scaling, kvm_offers_tsc_scaling());
-	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	vcpu_run_to_done(vcpu, NULL, NULL);
-	kvm_vm_free(vm);
+	nested_run_l1(l1_main, prepare, NULL, NULL);
 	checks_exit();
 }

@@ -117,18 +117,16 @@ static void l1_main(struct nested_state *s)
 	GUEST_DONE();
 }
 
+static void prepare(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	vm_install_exception_handler(vm, VINTR_VECTOR, vintr_handler);
+}
+
 int main(void)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-
 	nested_require();
 	if (!kvm_cpu_has_nested_svm())
 		test_skip("svm_basics needs nested SVM; this host offers VMX (see vmx_basics)");
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	vm_install_exception_handler(vm, VINTR_VECTOR, vintr_handler);
-	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	vcpu_run_to_done(vcpu, NULL, NULL);
-	kvm_vm_free(vm);
+	nested_run_l1(l1_main, prepare, NULL, NULL);
 	checks_exit();
 }

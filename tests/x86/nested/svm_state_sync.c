@@ -268,22 +268,14 @@ static u64 low_page(struct kvm_vm *vm, struct vmcb **gva)
 	return gpa;
 }
 
-int main(void)
+/* Handlers, and the low pages for the stub and the two save areas. */
+static void prepare(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 {
 	static const u8 stub32[] = { 0x0f, 0x01, 0xd9, 0xeb, 0xfe }; /* vmmcall; jmp . */
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
 	struct vmcb *a, *b;
 
-	nested_require();
-	if (!kvm_cpu_has_nested_svm())
-		test_skip("svm_state_sync checks SVM state; this host offers VMX");
-	if (!kvm_cpu_has(X86_FEATURE_X2APIC))
-		test_skip("no x2APIC offered (the GIF case sends itself an IPI)");
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
 	vm_install_irq_counter(vm, GIF_VECTOR);
 	vm_install_exception_handler(vm, NMI_VECTOR, nmi_handler);
-
 	stub32_gpa = low_page(vm, NULL);
 	memcpy(addr_gpa2hva(vm, stub32_gpa), stub32, sizeof(stub32));
 	vmcb_a_gpa = low_page(vm, &a);
@@ -293,9 +285,15 @@ int main(void)
 	write_guest_global(vm, vmcb_b_gpa, vmcb_b_gpa);
 	write_guest_global(vm, vmcb_a, a);
 	write_guest_global(vm, vmcb_b, b);
+}
 
-	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	vcpu_run_to_done(vcpu, on_sync, NULL);
-	kvm_vm_free(vm);
+int main(void)
+{
+	nested_require();
+	if (!kvm_cpu_has_nested_svm())
+		test_skip("svm_state_sync checks SVM state; this host offers VMX");
+	if (!kvm_cpu_has(X86_FEATURE_X2APIC))
+		test_skip("no x2APIC offered (the GIF case sends itself an IPI)");
+	nested_run_l1(l1_main, prepare, on_sync, NULL);
 	checks_exit();
 }

@@ -233,16 +233,14 @@ static void on_sync(struct kvm_vcpu *vcpu, struct ucall *uc, void *data)
 		set_refused(vcpu);
 }
 
+static void prepare(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	vm_install_exception_handler(vm, INJ_VECTOR, injected_handler);
+}
+
 static void run_l1(void *l1_code)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-
-	vm = vm_create_with_one_vcpu(&vcpu, l1_code);
-	vm_install_exception_handler(vm, INJ_VECTOR, injected_handler);
-	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	vcpu_run_to_done(vcpu, on_sync, NULL);
-	kvm_vm_free(vm);
+	nested_run_l1(l1_code, prepare, on_sync, NULL);
 }
 
 int main(void)

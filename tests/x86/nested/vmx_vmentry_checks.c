@@ -243,15 +243,9 @@ static void l1_main(struct nested_state *s)
 
 int main(void)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-
 	nested_require();
 	if (!kvm_cpu_has_nested_vmx())
 		test_skip("vmx_vmentry_checks checks VM entry; this host offers SVM (see svm_vmrun_checks)");
-	vm = vm_create_with_one_vcpu(&vcpu, l1_main);
-	vcpu_args_set(vcpu, 1, vcpu_alloc_nested_state(vcpu));
-	vcpu_run_to_done(vcpu, NULL, NULL);
-	kvm_vm_free(vm);
+	nested_run_l1(l1_main, NULL, NULL, NULL);
 	checks_exit();
 }
