@@ -23,26 +23,27 @@ declare -A HOST=()
 # host_facts: HOST[module|vendor|kernel|lane]. KVMTEST_LANE overrides the
 # lane (the VM lanes' host-side checks use it).
 host_facts() {
-	local m w v=
-	HOST[module]=
+	local m w v vendor= flags=
+	# The first CPU's vendor_id and flags (vendor_id comes first).
+	while read -r w _ v; do
+		case $w in
+		vendor_id) vendor=$v ;;
+		flags) flags=" $v "; break ;;
+		esac
+	done </proc/cpuinfo 2>/dev/null
+	HOST[vendor]=$vendor
 	# A kernel with both vendor modules built in shows both under
 	# /sys/module; only the one this CPU can run is the host's KVM.
-	local flags
-	flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+	HOST[module]=
 	for m in /sys/module/kvm_*; do
 		[[ -d $m ]] || continue
 		case ${m##*/} in
-		kvm_intel) [[ $flags == *" vmx"* ]] || continue ;;
-		kvm_amd) [[ $flags == *" svm"* ]] || continue ;;
+		kvm_intel) [[ $flags == *" vmx "* ]] || continue ;;
+		kvm_amd) [[ $flags == *" svm "* ]] || continue ;;
 		esac
 		HOST[module]+=" ${m##*/}"
 	done
 	HOST[module]=${HOST[module]# }
-	while read -r w _ v; do
-		[[ $w == vendor_id ]] && break
-		v=
-	done </proc/cpuinfo 2>/dev/null
-	HOST[vendor]=$v
 	HOST[kernel]=$(uname -r 2>/dev/null)
 	HOST[lane]=host
 	local cmdline=
