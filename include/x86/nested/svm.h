@@ -234,6 +234,7 @@ _Static_assert(sizeof(struct vmcb) <= 4096, "VMCB fits a page");
 
 /* Segment attributes, VMCB packing of descriptor bits 40-47 and 52-55. */
 #define SVM_ATTR_CODE64			0xa9b	/* P, S, type 0xb, L, G */
+#define SVM_ATTR_CODE32			0xc9b	/* P, S, type 0xb, D/B, G */
 #define SVM_ATTR_DATA			0xc93	/* P, S, type 0x3, D/B, G */
 #define SVM_ATTR_TSS64_BUSY		0x08b	/* P, type 0xb */
 
@@ -258,6 +259,8 @@ struct l2_gprs;
 
 /* L1 side. */
 void svm_enable(struct svm_state *svm);
+/* A flat segment: base 0, limit 4 GiB, the selector and attributes given. */
+void svm_set_flat_seg(struct vmcb_seg *seg, u16 selector, u16 attrib);
 void svm_vmcb_init(struct svm_state *svm, u64 l2_rip, u64 l2_rsp);
 void svm_set_npt(struct svm_state *svm, u64 ncr3);
 void svm_intercept_io(struct svm_state *svm, u16 port, bool on);

@@ -14,7 +14,7 @@ void svm_enable(struct svm_state *svm)
 	wrmsr(MSR_VM_HSAVE_PA, svm->hsave_gpa);
 }
 
-static void set_seg(struct vmcb_seg *seg, u16 selector, u16 attrib)
+void svm_set_flat_seg(struct vmcb_seg *seg, u16 selector, u16 attrib)
 {
 	seg->selector = selector;
 	seg->attrib = attrib;
@@ -53,12 +53,12 @@ void svm_vmcb_init(struct svm_state *svm, u64 l2_rip, u64 l2_rsp)
 
 	__asm__ volatile("sgdt %0" : "=m"(gdt));
 	__asm__ volatile("sidt %0" : "=m"(idt));
-	set_seg(&save->cs, KERNEL_CS, SVM_ATTR_CODE64);
-	set_seg(&save->ds, KERNEL_DS, SVM_ATTR_DATA);
-	set_seg(&save->es, KERNEL_DS, SVM_ATTR_DATA);
-	set_seg(&save->ss, KERNEL_DS, SVM_ATTR_DATA);
-	set_seg(&save->fs, KERNEL_DS, SVM_ATTR_DATA);
-	set_seg(&save->gs, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&save->cs, KERNEL_CS, SVM_ATTR_CODE64);
+	svm_set_flat_seg(&save->ds, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&save->es, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&save->ss, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&save->fs, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&save->gs, KERNEL_DS, SVM_ATTR_DATA);
 	save->tr.selector = TSS_SEL;
 	save->tr.attrib = SVM_ATTR_TSS64_BUSY;
 	save->tr.limit = 0x67;

@@ -29,6 +29,7 @@
 #include "test_check.h"
 #include "nested/nested.h"
 #include "apic.h"
+#include "desc.h"
 #include "exception.h"
 
 #define HC_DONE		0x646f6e65ULL
@@ -110,18 +111,6 @@ static void gif_after_invalid_vmrun(struct nested_state *s)
 
 /* ---- EFER.LMA without LME ---- */
 
-/* VMCB attribute packing: type, S, DPL, P, AVL, L, D/B, G. */
-#define ATTR_CODE32	0xc9b	/* execute/read, accessed, S, P, D, G */
-#define ATTR_DATA32	0xc93	/* read/write, accessed, S, P, B, G */
-
-static void set_flat32(struct vmcb_seg *seg, u16 sel, u16 attrib)
-{
-	seg->selector = sel;
-	seg->attrib = attrib;
-	seg->limit = 0xffffffff;
-	seg->base = 0;
-}
-
 static void lma_without_lme(struct nested_state *s)
 {
 	struct vmcb *vmcb = s->svm.vmcb;
@@ -133,10 +122,10 @@ static void lma_without_lme(struct nested_state *s)
 	vmcb->save.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
 	vmcb->save.cr4 = 0;
 	vmcb->save.cr3 = 0;
-	set_flat32(&vmcb->save.cs, 0x8, ATTR_CODE32);
-	set_flat32(&vmcb->save.ds, 0x10, ATTR_DATA32);
-	set_flat32(&vmcb->save.es, 0x10, ATTR_DATA32);
-	set_flat32(&vmcb->save.ss, 0x10, ATTR_DATA32);
+	svm_set_flat_seg(&vmcb->save.cs, KERNEL_CS, SVM_ATTR_CODE32);
+	svm_set_flat_seg(&vmcb->save.ds, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&vmcb->save.es, KERNEL_DS, SVM_ATTR_DATA);
+	svm_set_flat_seg(&vmcb->save.ss, KERNEL_DS, SVM_ATTR_DATA);
 	vmcb->save.rip = stub32_gpa;
 	vmcb->save.rsp = stub32_gpa + PAGE_SIZE;
 	ex = l2_run(s);
